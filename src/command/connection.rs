@@ -1,0 +1,452 @@
+//! Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and CLIENT.
+
+use super::dispatch::Ctx;
+use super::spec::{cmd, container, flags::*, CommandSpec};
+use crate::protocol::{args, CmdError, Proto, Reply};
+use crate::server::session::{ClientHandle, ReplyMode};
+use crate::server::REDIS_COMPAT_VERSION;
+use bytes::Bytes;
+use std::sync::atomic::Ordering::Relaxed;
+
+const C: &[&str] = &["@connection"];
+const G: &str = "connection";
+const SESSION: u32 = NOSCRIPT | LOADING | STALE;
+
+#[rustfmt::skip]
+const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd("id", 2, SESSION, C, &[], client_id, "Returns the unique client ID of the connection.", "5.0.0", G, "O(1)"),
+    cmd("setname", 3, SESSION, C, &[], client_setname, "Sets the connection name.", "2.6.9", G, "O(1)"),
+    cmd("getname", 2, SESSION, C, &[], client_getname, "Returns the name of the connection.", "2.6.9", G, "O(1)"),
+    cmd("list", -2, ADMIN | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections"),
+    cmd("info", 2, SESSION, C, &[], client_info, "Returns information about the connection.", "6.2.0", G, "O(1)"),
+    cmd("kill", -3, ADMIN | SESSION, C, &[], client_kill, "Terminates open connections.", "2.4.0", G, "O(N) where N is the number of client connections"),
+    cmd("setinfo", 4, SESSION, C, &[], client_setinfo, "Sets information specific to the client or connection.", "7.2.0", G, "O(1)"),
+    cmd("reply", 3, SESSION, C, &[], client_reply, "Instructs the server whether to reply to commands.", "3.2.0", G, "O(1)"),
+    cmd("help", 2, LOADING | STALE, C, &[], client_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
+];
+
+#[rustfmt::skip]
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd("ping", -1, FAST | SENTINEL, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)"),
+    cmd("echo", 2, FAST, C, &[], echo, "Returns the given string.", "1.0.0", G, "O(1)"),
+    cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)"),
+    cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user"),
+    cmd("select", 2, LOADING | STALE | FAST, C, &[], select, "Changes the selected database.", "1.0.0", G, "O(1)"),
+    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
+    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
+    container("client", -2, SENTINEL, CLIENT_SUBCOMMANDS, "A container for client connection commands.", "2.4.0", G),
+];
+
+/// PING [message]
+fn ping(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match a.len() {
+        1 => Ok(Reply::status("PONG")),
+        2 => Ok(Reply::Bulk(a[1].clone())),
+        _ => Err(CmdError::WrongArity(ctx.spec.name.into())),
+    }
+}
+
+/// ECHO message
+fn echo(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Bulk(a[1].clone()))
+}
+
+/// Compares secrets in constant time, so timing does not reveal a matching prefix.
+fn secret_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks credentials for the built-in `default` admin user.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
+    let required = ctx.server.params.get("requirepass").unwrap_or_default();
+    let ok = user == b"default" && (required.is_empty() || secret_eq(pass, required.as_bytes()));
+    if !ok {
+        return Err(CmdError::WrongPass);
+    }
+    ctx.session.authenticated = true;
+    *ctx.session.handle.user.lock() = "default".into();
+    Ok(())
+}
+
+/// AUTH [username] password
+fn auth(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    match a.len() {
+        2 => {
+            let required = ctx.server.params.get("requirepass").unwrap_or_default();
+            if required.is_empty() {
+                return Err(CmdError::err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
+            }
+            authenticate(ctx, b"default", &a[1])?;
+        }
+        3 => authenticate(ctx, &a[1], &a[2])?,
+        _ => return Err(CmdError::Syntax),
+    }
+    Ok(Reply::Ok)
+}
+
+/// Redis's rule for client names and library info: printable, no spaces.
+fn valid_name(v: &[u8]) -> bool {
+    v.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut proto = ctx.session.proto;
+    if a.len() >= 2 {
+        let v = args::int(&a[1])
+            .map_err(|_| CmdError::err("ERR Protocol version is not an integer or out of range"))?;
+        proto = match v {
+            2 => Proto::Resp2,
+            3 => Proto::Resp3,
+            _ => return Err(CmdError::err("NOPROTO unsupported protocol version")),
+        };
+    }
+    let (mut creds, mut name) = (None, None);
+    let mut i = 2;
+    while i < a.len() {
+        let left = a.len() - i - 1;
+        if args::is(&a[i], "AUTH") && left >= 2 {
+            creds = Some((&a[i + 1], &a[i + 2]));
+            i += 3;
+        } else if args::is(&a[i], "SETNAME") && left >= 1 {
+            if !valid_name(&a[i + 1]) {
+                return Err(name_error());
+            }
+            name = Some(a[i + 1].clone());
+            i += 2;
+        } else {
+            return Err(CmdError::err(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                args::text(&a[i])
+            )));
+        }
+    }
+    if let Some((user, pass)) = creds {
+        authenticate(ctx, user, pass)?;
+    }
+    if !ctx.session.authenticated {
+        return Err(CmdError::err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+    }
+    if let Some(n) = name {
+        ctx.session.set_name(Some(n));
+    }
+    ctx.session.set_proto(proto);
+    let proto_num = if proto == Proto::Resp3 { 3 } else { 2 };
+    Ok(Reply::map_str(vec![
+        ("server", Reply::bulk("redis")),
+        ("version", Reply::bulk(REDIS_COMPAT_VERSION)),
+        ("proto", Reply::Int(proto_num)),
+        ("id", Reply::Int(ctx.session.id() as i64)),
+        ("mode", Reply::bulk("standalone")),
+        ("role", Reply::bulk("master")),
+        ("modules", Reply::Array(vec![])),
+    ]))
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let n = args::int(&a[1])?;
+    if n < 0 || n as usize >= ctx.session.store.databases() {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    ctx.session.set_db(n as usize);
+    Ok(Reply::Ok)
+}
+
+/// QUIT
+fn quit(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.session.closing = true;
+    Ok(Reply::Ok)
+}
+
+/// RESET
+fn reset(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    let s = &mut *ctx.session;
+    s.set_db(0);
+    s.set_proto(Proto::Resp2);
+    s.reply_mode = ReplyMode::On;
+    s.authenticated = !ctx.server.auth_required();
+    Ok(Reply::status("RESET"))
+}
+
+fn name_error() -> CmdError {
+    CmdError::err("ERR Client names cannot contain spaces, newlines or special characters.")
+}
+
+/// CLIENT ID
+fn client_id(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(ctx.session.id() as i64))
+}
+
+/// CLIENT SETNAME connection-name
+fn client_setname(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if !valid_name(&a[2]) {
+        return Err(name_error());
+    }
+    let name = (!a[2].is_empty()).then(|| a[2].clone());
+    ctx.session.set_name(name);
+    Ok(Reply::Ok)
+}
+
+/// CLIENT GETNAME
+fn client_getname(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    let name = ctx.session.handle.name.lock().clone();
+    Ok(name.map_or(Reply::Nil, Reply::bulk))
+}
+
+/// One CLIENT LIST line, with Redis's field names and order.
+pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
+    let cmd = {
+        let id = c.last_cmd.load(Relaxed);
+        super::registry::REGISTRY
+            .entries
+            .get(id)
+            .map_or("NULL".to_string(), |e| e.fullname.clone())
+    };
+    let age = now_ms.saturating_sub(c.created_ms) / 1000;
+    let idle = now_ms.saturating_sub(c.last_ms.load(Relaxed)) / 1000;
+    format!(
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.name.lock().as_deref().unwrap_or(""),
+        age,
+        idle,
+        c.db.load(Relaxed),
+        cmd,
+        c.user.lock(),
+        c.resp.load(Relaxed),
+        c.lib_name.lock().as_deref().unwrap_or(""),
+        c.lib_ver.lock().as_deref().unwrap_or(""),
+    )
+}
+
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id [client-id ...]]
+fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut only_none = false;
+    let mut i = 2;
+    while i < a.len() {
+        if args::is(&a[i], "TYPE") && i + 1 < a.len() {
+            let t = &a[i + 1];
+            if args::is(t, "normal") {
+            } else if ["master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| args::is(t, n))
+            {
+                // No replicas or subscribers exist (yet): the filter matches nothing.
+                only_none = true;
+            } else {
+                return Err(CmdError::err(format!(
+                    "ERR Unknown client type '{}'",
+                    args::text(t)
+                )));
+            }
+            i += 2;
+        } else if args::is(&a[i], "ID") && i + 1 < a.len() {
+            let mut v = Vec::new();
+            for id in &a[i + 1..] {
+                match args::int(id) {
+                    Ok(n) if n > 0 => v.push(n as u64),
+                    _ => return Err(CmdError::err("ERR Invalid client ID")),
+                }
+            }
+            ids = Some(v);
+            i = a.len();
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let mut clients: Vec<_> = ctx.server.clients.iter().map(|c| c.clone()).collect();
+    clients.sort_by_key(|c| c.id);
+    let mut out = String::new();
+    for c in clients {
+        if only_none || ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+            continue;
+        }
+        out.push_str(&client_line(&c, ctx.now));
+        out.push('\n');
+    }
+    Ok(Reply::Verbatim(out.into()))
+}
+
+/// CLIENT INFO
+fn client_info(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut line = client_line(&ctx.session.handle, ctx.now);
+    line.push('\n');
+    Ok(Reply::Verbatim(line.into()))
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL <filter value> ... (ID, ADDR, LADDR, USER, SKIPME, MAXAGE)
+fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let me = ctx.session.id();
+    if a.len() == 3 {
+        let addr = args::text(&a[2]);
+        let target = ctx
+            .server
+            .clients
+            .iter()
+            .find(|c| c.addr == addr)
+            .map(|c| c.clone());
+        let Some(c) = target else {
+            return Err(CmdError::err("ERR No such client"));
+        };
+        kill(ctx, &c, me);
+        return Ok(Reply::Ok);
+    }
+    if !a.len().is_multiple_of(2) {
+        return Err(CmdError::Syntax);
+    }
+    let (mut id, mut addr, mut laddr, mut user, mut maxage) = (None, None, None, None, None);
+    let mut skipme = true;
+    for pair in a[2..].chunks_exact(2) {
+        let (k, v) = (&pair[0], &pair[1]);
+        if args::is(k, "ID") {
+            match args::int(v) {
+                Ok(n) if n > 0 => id = Some(n as u64),
+                _ => return Err(CmdError::err("ERR client-id should be greater than 0")),
+            }
+        } else if args::is(k, "ADDR") {
+            addr = Some(args::text(v));
+        } else if args::is(k, "LADDR") {
+            laddr = Some(args::text(v));
+        } else if args::is(k, "USER") {
+            user = Some(args::text(v));
+        } else if args::is(k, "MAXAGE") {
+            maxage = Some(args::int(v)?);
+        } else if args::is(k, "TYPE") {
+            if !["normal", "master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|n| args::is(v, n))
+            {
+                return Err(CmdError::err(format!(
+                    "ERR Unknown client type '{}'",
+                    args::text(v)
+                )));
+            }
+        } else if args::is(k, "SKIPME") {
+            skipme = if args::is(v, "yes") {
+                true
+            } else if args::is(v, "no") {
+                false
+            } else {
+                return Err(CmdError::Syntax);
+            };
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let now = ctx.now;
+    let victims: Vec<_> = ctx
+        .server
+        .clients
+        .iter()
+        .filter(|c| {
+            id.is_none_or(|i| c.id == i)
+                && addr.as_ref().is_none_or(|x| &c.addr == x)
+                && laddr.as_ref().is_none_or(|x| &c.laddr == x)
+                && user.as_ref().is_none_or(|u| *c.user.lock() == *u)
+                && maxage.is_none_or(|m| now.saturating_sub(c.created_ms) / 1000 >= m as u64)
+                && !(skipme && c.id == me)
+        })
+        .map(|c| c.clone())
+        .collect();
+    for c in &victims {
+        kill(ctx, c, me);
+    }
+    Ok(Reply::Int(victims.len() as i64))
+}
+
+fn kill(ctx: &mut Ctx<'_>, c: &ClientHandle, me: u64) {
+    if c.id == me {
+        // Killing yourself: the reply is still written, then the connection closes.
+        ctx.session.closing = true;
+    } else {
+        c.kill();
+    }
+}
+
+/// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
+fn client_setinfo(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let attr = &a[2];
+    let slot = if args::is(attr, "LIB-NAME") {
+        &ctx.session.handle.lib_name
+    } else if args::is(attr, "LIB-VER") {
+        &ctx.session.handle.lib_ver
+    } else {
+        return Err(CmdError::err(format!(
+            "ERR Unrecognized option '{}'",
+            args::text(attr)
+        )));
+    };
+    if !valid_name(&a[3]) {
+        return Err(CmdError::err(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            args::text(attr).to_ascii_lowercase()
+        )));
+    }
+    *slot.lock() = (!a[3].is_empty()).then(|| args::text(&a[3]));
+    Ok(Reply::Ok)
+}
+
+/// CLIENT REPLY <ON | OFF | SKIP>
+fn client_reply(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.session.reply_mode = if args::is(&a[2], "ON") {
+        ReplyMode::On
+    } else if args::is(&a[2], "OFF") {
+        ReplyMode::Off
+    } else if args::is(&a[2], "SKIP") {
+        ReplyMode::SkipNext
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    Ok(Reply::Ok)
+}
+
+/// CLIENT HELP
+fn client_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(super::help_reply(
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "    * MAXAGE <maxage>",
+            "      Kill connections older than the specified age.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "    * ID <client-id> [<client-id> ...]",
+            "      Return clients of specified IDs only.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+        ],
+    ))
+}

@@ -1,0 +1,153 @@
+//! The single command path. Network commands (and later MULTI queues and Lua's `redis.call`)
+//! all enter `dispatch`, which checks, in Redis's `processCommand` order: lookup, arity,
+//! authentication (then roles, tenant state, rate limits and quotas as tenancy adds them),
+//! and runs the handler, counting it in `INFO commandstats`.
+
+use super::registry::REGISTRY;
+use super::spec::{flags, CommandSpec};
+use crate::protocol::{args, CmdError, Reply};
+use crate::server::session::Session;
+use crate::server::Server;
+use crate::storage::keyspace::Keyspace;
+use crate::storage::now_ms;
+use bytes::Bytes;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What a handler can reach: the server, its own session, and the command's start time.
+pub struct Ctx<'a> {
+    pub server: &'a Arc<Server>,
+    pub session: &'a mut Session,
+    /// Unix milliseconds when the command started; expiry decisions use this one clock.
+    pub now: u64,
+    pub spec: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    /// The selected database of the session's store.
+    pub fn db(&self) -> &Arc<Keyspace> {
+        self.session.store.db(self.session.db)
+    }
+
+    /// Counts a key lookup for `keyspace_hits` / `keyspace_misses`.
+    pub fn count_lookup(&self, hit: bool) {
+        let s = &self.server.stats;
+        if hit {
+            s.keyspace_hits.fetch_add(1, Relaxed);
+        } else {
+            s.keyspace_misses.fetch_add(1, Relaxed);
+        }
+    }
+}
+
+/// Resolves a command (and subcommand) to its registry id, or the Redis error for it.
+pub fn resolve(args: &[Bytes]) -> Result<usize, CmdError> {
+    let Some(id) = REGISTRY.find(&args[0]) else {
+        return Err(unknown_command(args));
+    };
+    let spec = REGISTRY.entries[id].spec;
+    if !spec.is_container() || args.len() < 2 {
+        return Ok(id);
+    }
+    REGISTRY
+        .find_sub(id, &args[1])
+        .ok_or_else(|| CmdError::UnknownSubcommand {
+            sub: args::text(&args[1]),
+            container: spec.name.to_string(),
+        })
+}
+
+fn unknown_command(args: &[Bytes]) -> CmdError {
+    let mut list = String::new();
+    for a in &args[1..] {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        let t = args::text(a);
+        let cut: String = t.chars().take(room).collect();
+        list.push_str(&format!("'{cut}' "));
+    }
+    CmdError::UnknownCommand {
+        name: args::text(&args[0]),
+        args: list,
+    }
+}
+
+/// Runs one command for a session and returns its reply.
+pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -> Reply {
+    let stats = &server.stats;
+    stats.commands_processed.fetch_add(1, Relaxed);
+    let reply = match check(session, &args) {
+        Ok(id) => run(server, session, id, &args),
+        Err((id, e)) => {
+            if let Some(id) = id {
+                REGISTRY.entries[id].stats.rejected.fetch_add(1, Relaxed);
+            }
+            Reply::Error(e)
+        }
+    };
+    if let Reply::Error(e) = &reply {
+        count_error(server, e);
+    }
+    reply
+}
+
+/// The checks before a handler runs. On refusal, returns the command id when known (so the
+/// refusal counts as `rejected_calls`).
+fn check(session: &Session, args: &[Bytes]) -> Result<usize, (Option<usize>, CmdError)> {
+    let id = resolve(args).map_err(|e| (None, e))?;
+    let entry = &REGISTRY.entries[id];
+    let spec = entry.spec;
+    if !spec.arity_ok(args.len()) {
+        return Err((Some(id), CmdError::WrongArity(entry.fullname.clone())));
+    }
+    if spec.handler.is_none() {
+        // A bare container (CLIENT with no subcommand) is an arity error above, and an unknown
+        // subcommand is caught by `resolve`: nothing reaches here, but never run a non-handler.
+        return Err((Some(id), CmdError::Syntax));
+    }
+    if !session.authenticated && !spec.has(flags::NO_AUTH) {
+        return Err((Some(id), CmdError::NoAuth));
+    }
+    Ok(id)
+}
+
+fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -> Reply {
+    let entry = &REGISTRY.entries[id];
+    let handler = entry
+        .spec
+        .handler
+        .expect("non-container commands have handlers");
+    let started = Instant::now();
+    let now = now_ms();
+    session.handle.last_cmd.store(id, Relaxed);
+    session.handle.last_ms.store(now, Relaxed);
+    let mut ctx = Ctx {
+        server,
+        session,
+        now,
+        spec: entry.spec,
+    };
+    let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
+    entry.stats.calls.fetch_add(1, Relaxed);
+    entry
+        .stats
+        .usec
+        .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+    if reply.is_error() {
+        entry.stats.failed.fetch_add(1, Relaxed);
+    }
+    reply
+}
+
+fn count_error(server: &Server, e: &CmdError) {
+    server.stats.error_replies.fetch_add(1, Relaxed);
+    *server
+        .stats
+        .errors_by_code
+        .lock()
+        .entry(e.code())
+        .or_insert(0) += 1;
+}

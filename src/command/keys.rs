@@ -1,0 +1,148 @@
+//! The only key-spec interpreter: finds which arguments of a command are keys.
+//!
+//! Tenancy key resolution, `COMMAND GETKEYS`, shard locking and (later) scripting and WATCH all
+//! call `key_positions`; nothing else decides what a key is, and no code matches command names.
+//! Follows Redis's `getKeysUsingKeySpecs`.
+
+use super::spec::{Begin, CommandSpec, Find, KeySpec};
+use crate::protocol::args::is;
+use bytes::Bytes;
+
+/// Argument indexes that are keys, in spec order. Specs whose begin keyword is absent, or
+/// whose key count is malformed, contribute nothing (the handler reports the syntax error).
+pub fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for ks in spec.keys {
+        positions_for(ks, args, &mut out);
+    }
+    out
+}
+
+fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut Vec<usize>) {
+    let argc = args.len() as i64;
+    let first = match ks.begin {
+        Begin::Index(i) => i as i64,
+        Begin::Keyword {
+            keyword,
+            start_from,
+        } => {
+            let found = if start_from >= 0 {
+                (start_from as i64..argc).find(|&i| is(&args[i as usize], keyword))
+            } else {
+                let start = argc + start_from as i64;
+                (1..=start).rev().find(|&i| is(&args[i as usize], keyword))
+            };
+            match found {
+                Some(i) => i + 1,
+                None => return,
+            }
+        }
+    };
+    if first <= 0 || first >= argc {
+        return;
+    }
+    let (first, last, step) = match ks.find {
+        Find::Range {
+            last_key,
+            step,
+            limit,
+        } => {
+            let last = if last_key >= 0 {
+                first + last_key as i64
+            } else if limit <= 1 {
+                argc + last_key as i64
+            } else {
+                first + ((argc - first) / limit as i64 + last_key as i64)
+            };
+            (first, last, step.max(1) as i64)
+        }
+        Find::Keynum {
+            keynum_idx,
+            first_key,
+            step,
+        } => {
+            let idx = first + keynum_idx as i64;
+            if idx >= argc {
+                return;
+            }
+            let Some(n) = crate::protocol::request::parse_i64(&args[idx as usize]) else {
+                return;
+            };
+            if n <= 0 {
+                return;
+            }
+            let start = first + first_key as i64;
+            (start, start + (n - 1) * step as i64, step.max(1) as i64)
+        }
+    };
+    let mut i = first;
+    while i <= last && i < argc {
+        out.push(i as usize);
+        i += step;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::spec::{key_flags::*, Find};
+
+    fn args(s: &str) -> Vec<Bytes> {
+        s.split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    fn spec(keys: &'static [KeySpec]) -> CommandSpec {
+        CommandSpec {
+            keys,
+            ..*crate::command::registry::lookup(b"get").expect("get exists")
+        }
+    }
+
+    #[test]
+    fn index_range_keyword_keynum() {
+        static MSET: [KeySpec; 1] = [KeySpec::range(1, -1, 2, OW)];
+        assert_eq!(
+            key_positions(&spec(&MSET), &args("mset a 1 b 2")),
+            vec![1, 3]
+        );
+        static DEL: [KeySpec; 1] = [KeySpec::range(1, -1, 1, RM)];
+        assert_eq!(
+            key_positions(&spec(&DEL), &args("del a b c")),
+            vec![1, 2, 3]
+        );
+        static KW: [KeySpec; 1] = [KeySpec {
+            flags: RO,
+            begin: Begin::Keyword {
+                keyword: "STREAMS",
+                start_from: 1,
+            },
+            find: Find::Range {
+                last_key: -1,
+                step: 1,
+                limit: 2,
+            },
+        }];
+        assert_eq!(
+            key_positions(&spec(&KW), &args("xread count 2 streams s1 s2 0 0")),
+            vec![4, 5]
+        );
+        static NUM: [KeySpec; 1] = [KeySpec {
+            flags: RO,
+            begin: Begin::Index(2),
+            find: Find::Keynum {
+                keynum_idx: 0,
+                first_key: 1,
+                step: 1,
+            },
+        }];
+        assert_eq!(
+            key_positions(&spec(&NUM), &args("eval s 2 k1 k2 a1")),
+            vec![3, 4]
+        );
+        // Malformed counts never index past the arguments.
+        assert_eq!(key_positions(&spec(&NUM), &args("eval s 9 k1")), vec![3]);
+        assert!(key_positions(&spec(&NUM), &args("eval s x k1")).is_empty());
+    }
+}

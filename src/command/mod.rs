@@ -1,0 +1,25 @@
+//! Commands: the table (`spec`), the key-spec interpreter (`keys`), the registry, the single
+//! dispatch path, and one module per command family with its table and handlers.
+
+pub mod connection;
+pub mod dispatch;
+pub mod introspection;
+pub mod keys;
+pub mod keyspace;
+pub mod registry;
+pub mod server;
+pub mod spec;
+pub mod string;
+
+use crate::protocol::Reply;
+
+/// The reply of `<CONTAINER> HELP`, in Redis's `addReplyHelp` shape.
+pub fn help_reply(container: &str, lines: &[&str]) -> Reply {
+    let mut out = vec![Reply::Status(
+        format!("{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").into(),
+    )];
+    out.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
+    out.push(Reply::status("HELP"));
+    out.push(Reply::status("    Print this help."));
+    Reply::Array(out)
+}

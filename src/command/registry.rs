@@ -1,0 +1,190 @@
+//! The registry: every family's table joined into one lookup, with per-command statistics.
+//!
+//! Built once on first use. Top-level commands are found by lowercase name; subcommands of
+//! container commands (CLIENT, CONFIG, ...) by `(parent, name)`. Each entry, subcommands
+//! included, has an id that indexes its `INFO commandstats` counters.
+
+use super::spec::CommandSpec;
+use super::{connection, introspection, keyspace, server, string};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::LazyLock;
+
+#[derive(Default)]
+pub struct CommandStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+impl CommandStats {
+    pub fn reset(&self) {
+        for c in [&self.calls, &self.usec, &self.rejected, &self.failed] {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+pub struct Entry {
+    pub spec: &'static CommandSpec,
+    /// `get`, or `client|list` for a subcommand (Redis's fullname).
+    pub fullname: String,
+    pub stats: CommandStats,
+}
+
+pub struct Registry {
+    pub entries: Vec<Entry>,
+    top: HashMap<&'static str, usize>,
+    subs: HashMap<(usize, &'static str), usize>,
+}
+
+/// All family tables, in the order `COMMAND` lists them.
+fn tables() -> [&'static [CommandSpec]; 5] {
+    [
+        connection::COMMANDS,
+        server::COMMANDS,
+        introspection::COMMANDS,
+        string::COMMANDS,
+        keyspace::COMMANDS,
+    ]
+}
+
+impl Registry {
+    fn build() -> Registry {
+        let mut r = Registry {
+            entries: Vec::new(),
+            top: HashMap::new(),
+            subs: HashMap::new(),
+        };
+        for table in tables() {
+            for spec in table {
+                let id = r.entries.len();
+                r.entries.push(Entry {
+                    spec,
+                    fullname: spec.name.to_string(),
+                    stats: CommandStats::default(),
+                });
+                let dup = r.top.insert(spec.name, id);
+                assert!(dup.is_none(), "command {} declared twice", spec.name);
+                for sub in spec.subcommands {
+                    let sid = r.entries.len();
+                    r.entries.push(Entry {
+                        spec: sub,
+                        fullname: format!("{}|{}", spec.name, sub.name),
+                        stats: CommandStats::default(),
+                    });
+                    r.subs.insert((id, sub.name), sid);
+                }
+            }
+        }
+        r
+    }
+
+    /// A top-level command by name, any case.
+    pub fn find(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        let lower = lowercase(name, &mut buf)?;
+        self.top.get(lower).copied()
+    }
+
+    /// A subcommand of the command with id `parent`, any case.
+    pub fn find_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 32];
+        let lower = lowercase(name, &mut buf)?;
+        self.subs.get(&(parent, lower)).copied()
+    }
+
+    /// Top-level commands (no subcommands), for COMMAND / COMMAND LIST / COMMAND COUNT.
+    pub fn top_level(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| !e.fullname.contains('|'))
+    }
+}
+
+fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
+    if name.len() > buf.len() {
+        return None;
+    }
+    for (d, s) in buf.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    std::str::from_utf8(&buf[..name.len()]).ok()
+}
+
+pub static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::build);
+
+/// The spec of a top-level command by name (tests and tools).
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    REGISTRY.find(name).map(|i| REGISTRY.entries[i].spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::spec::{flags, Begin, Find};
+
+    /// The table is the single source of truth, so it is validated as data.
+    #[test]
+    fn table_is_consistent() {
+        let r = &*REGISTRY;
+        assert!(r.entries.len() > 80);
+        for e in &r.entries {
+            let s = e.spec;
+            assert_eq!(s.name, s.name.to_ascii_lowercase(), "{}", e.fullname);
+            assert!(s.arity != 0, "{} has arity 0", e.fullname);
+            assert!(
+                s.is_container() || s.handler.is_some(),
+                "{} has no handler",
+                e.fullname
+            );
+            assert!(
+                !(s.has(flags::WRITE) && s.has(flags::READONLY)),
+                "{} is both write and readonly",
+                e.fullname
+            );
+            assert!(!s.doc.summary.is_empty(), "{} lacks a summary", e.fullname);
+            for ks in s.keys {
+                if let Begin::Index(i) = ks.begin {
+                    assert!(i >= 1, "{}: key index {i}", e.fullname);
+                    if s.arity > 0 {
+                        assert!(i < s.arity, "{}: key index {i} beyond arity", e.fullname);
+                    } else {
+                        let min = -s.arity;
+                        let needed = match ks.find {
+                            Find::Range { last_key, .. } if last_key >= 0 => i + last_key,
+                            _ => i,
+                        };
+                        assert!(needed < min.max(needed + 1), "{}", e.fullname);
+                    }
+                }
+            }
+            if s.has(flags::WRITE) && !s.keys.is_empty() {
+                // Writes that can grow memory must say so, so quotas can refuse them early.
+                let shrinks_only = matches!(
+                    s.name,
+                    "del"
+                        | "unlink"
+                        | "getdel"
+                        | "persist"
+                        | "expire"
+                        | "pexpire"
+                        | "expireat"
+                        | "pexpireat"
+                        | "move"
+                        | "rename"
+                        | "renamenx"
+                        | "getex"
+                );
+                assert!(
+                    shrinks_only || s.has(flags::DENYOOM),
+                    "{} writes keys but is not denyoom",
+                    e.fullname
+                );
+            }
+        }
+        assert!(r.find(b"GeT").is_some());
+        assert!(r.find(b"nosuchcommand").is_none());
+        let client = r.find(b"client").unwrap();
+        assert!(r.find_sub(client, b"LIST").is_some());
+    }
+}

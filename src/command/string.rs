@@ -1,0 +1,604 @@
+//! String commands (Redis's `t_string.c`). Variants share one body where Redis does:
+//! SET/SETNX/SETEX/PSETEX/GETSET go through `set_generic`, INCR/DECR/INCRBY/DECRBY through
+//! `incr_by`, GETRANGE/SUBSTR through `getrange`.
+
+use super::dispatch::Ctx;
+use super::keyspace::{deadline, Unit};
+use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
+use crate::protocol::{args, CmdError, Reply};
+use crate::storage::keyspace::Txn;
+use crate::storage::value::{Entry, Str, Value};
+use bytes::{Bytes, BytesMut};
+
+const S: &[&str] = &["@string"];
+const G: &str = "string";
+const K1_RO: &[KeySpec] = &[KeySpec::single(1, RO | ACCESS)];
+const K1_RW: &[KeySpec] = &[KeySpec::single(1, RW | ACCESS | UPDATE)];
+
+#[rustfmt::skip]
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd("get", 2, READONLY | FAST, S, K1_RO, get, "Returns the string value of a key.", "1.0.0", G, "O(1)"),
+    cmd("set", -3, WRITE | DENYOOM, S, &[KeySpec::single(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS)], set,
+        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("setnx", 3, WRITE | DENYOOM | FAST, S, &[KeySpec::single(1, OW | INSERT)], setnx,
+        "Set the string value of a key only when the key doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("setex", 4, WRITE | DENYOOM, S, &[KeySpec::single(1, OW | UPDATE)], setex,
+        "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", G, "O(1)"),
+    cmd("psetex", 4, WRITE | DENYOOM, S, &[KeySpec::single(1, OW | UPDATE)], psetex,
+        "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", G, "O(1)"),
+    cmd("getex", -2, WRITE | FAST, S, K1_RW, getex,
+        "Returns the string value of a key after setting its expiration time.", "6.2.0", G, "O(1)"),
+    cmd("getdel", 2, WRITE | FAST, S, &[KeySpec::single(1, RW | ACCESS | DELETE)], getdel,
+        "Returns the string value of a key after deleting the key.", "6.2.0", G, "O(1)"),
+    cmd("getset", 3, WRITE | DENYOOM | FAST, S, K1_RW, getset,
+        "Returns the previous string value of a key after setting it to a new value.", "1.0.0", G, "O(1)"),
+    cmd("mget", -2, READONLY | FAST, S, &[KeySpec::range(1, -1, 1, RO | ACCESS)], mget,
+        "Atomically returns the string values of one or more keys.", "1.0.0", G, "O(N) where N is the number of keys to retrieve."),
+    cmd("mset", -3, WRITE | DENYOOM, S, &[KeySpec::range(1, -1, 2, OW | UPDATE)], mset,
+        "Atomically creates or modifies the string values of one or more keys.", "1.0.1", G, "O(N) where N is the number of keys to set."),
+    cmd("msetnx", -3, WRITE | DENYOOM, S, &[KeySpec::range(1, -1, 2, OW | INSERT)], msetnx,
+        "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", G, "O(N) where N is the number of keys to set."),
+    cmd("incr", 2, WRITE | DENYOOM | FAST, S, K1_RW, incr,
+        "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("decr", 2, WRITE | DENYOOM | FAST, S, K1_RW, decr,
+        "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("incrby", 3, WRITE | DENYOOM | FAST, S, K1_RW, incrby,
+        "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("decrby", 3, WRITE | DENYOOM | FAST, S, K1_RW, decrby,
+        "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("incrbyfloat", 3, WRITE | DENYOOM | FAST, S, K1_RW, incrbyfloat,
+        "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", G, "O(1)"),
+    cmd("append", 3, WRITE | DENYOOM | FAST, S, &[KeySpec::single(1, RW | INSERT)], append,
+        "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0", G, "O(1)"),
+    cmd("strlen", 2, READONLY | FAST, S, &[KeySpec::single(1, RO)], strlen,
+        "Returns the length of a string value.", "2.2.0", G, "O(1)"),
+    cmd("getrange", 4, READONLY, S, K1_RO, getrange,
+        "Returns a substring of the string stored at a key.", "2.4.0", G, "O(N) where N is the length of the returned string."),
+    cmd("substr", 4, READONLY, S, K1_RO, getrange,
+        "Returns a substring from a string value.", "1.0.0", G, "O(N) where N is the length of the returned string."),
+    cmd("setrange", 4, WRITE | DENYOOM, S, &[KeySpec::single(1, RW | UPDATE)], setrange,
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", G, "O(1)"),
+    cmd("lcs", -3, READONLY, S, &[KeySpec::range(1, 1, 1, RO | ACCESS)], lcs,
+        "Finds the longest common substring.", "7.0.0", G, "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
+];
+
+/// Redis's limit on the size a string may grow to by APPEND/SETRANGE.
+fn check_size(ctx: &Ctx<'_>, len: usize) -> Result<(), CmdError> {
+    if len as i64 > ctx.server.params.proto_max_bulk_len() {
+        return Err(CmdError::err(
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a string for a command: None when missing, WRONGTYPE for other types.
+fn read_str<'t>(t: &'t mut Txn<'_>, key: &[u8]) -> Result<Option<&'t Str>, CmdError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(e) => e.value.as_str().map(Some).ok_or(CmdError::WrongType),
+    }
+}
+
+/// GET key
+fn get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let v = read_str(&mut t, &a[1])?.map(Str::to_bytes);
+    drop(t);
+    ctx.count_lookup(v.is_some());
+    Ok(Reply::opt_bulk(v))
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Cond {
+    Always,
+    Nx,
+    Xx,
+}
+
+#[derive(Clone, Copy)]
+enum Ttl {
+    /// Clear any TTL (plain SET).
+    Clear,
+    Keep,
+    At(u64),
+}
+
+/// The shared body of SET and its variants (`setGenericCommand`).
+fn set_generic(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    value: &Bytes,
+    cond: Cond,
+    ttl: Ttl,
+    get_old: bool,
+) -> Result<Reply, CmdError> {
+    let mut t = ctx.db().txn(ctx.now, &[key]);
+    let old = match t.get(key) {
+        None => None,
+        Some(e) => match e.value.as_str() {
+            Some(s) => Some((s.to_bytes(), e.expire_at)),
+            // GET needs a string; plain SET overwrites any type.
+            None if get_old => return Err(CmdError::WrongType),
+            None => Some((Bytes::new(), e.expire_at)),
+        },
+    };
+    let refused = match cond {
+        Cond::Nx => old.is_some(),
+        Cond::Xx => old.is_none(),
+        Cond::Always => false,
+    };
+    let old_reply = |old: Option<(Bytes, u64)>| Reply::opt_bulk(old.map(|(v, _)| v));
+    if refused {
+        return Ok(if get_old { old_reply(old) } else { Reply::Nil });
+    }
+    let expire_at = match ttl {
+        Ttl::Clear => 0,
+        Ttl::Keep => old.as_ref().map_or(0, |(_, e)| *e),
+        Ttl::At(at) => at,
+    };
+    if expire_at != 0 && expire_at <= t.now {
+        // A deadline already past: the key ends up deleted, as in Redis.
+        t.remove(key);
+    } else {
+        t.set(key, Value::Str(Str::from_slice(value)), expire_at);
+    }
+    Ok(if get_old { old_reply(old) } else { Reply::Ok })
+}
+
+/// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// PXAT unix-time-milliseconds | KEEPTTL]
+fn set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut cond, mut ttl, mut get_old) = (Cond::Always, Ttl::Clear, false);
+    let mut ttl_given = false;
+    let mut i = 3;
+    while i < a.len() {
+        let opt = &a[i];
+        let has_next = i + 1 < a.len();
+        if args::is(opt, "NX") && cond != Cond::Xx {
+            cond = Cond::Nx;
+        } else if args::is(opt, "XX") && cond != Cond::Nx {
+            cond = Cond::Xx;
+        } else if args::is(opt, "GET") {
+            get_old = true;
+        } else if args::is(opt, "KEEPTTL") && !ttl_given {
+            ttl = Ttl::Keep;
+            ttl_given = true;
+        } else if !ttl_given && has_next {
+            let unit = if args::is(opt, "EX") {
+                Unit::Seconds
+            } else if args::is(opt, "PX") {
+                Unit::Millis
+            } else if args::is(opt, "EXAT") {
+                Unit::UnixSeconds
+            } else if args::is(opt, "PXAT") {
+                Unit::UnixMillis
+            } else {
+                return Err(CmdError::Syntax);
+            };
+            ttl = Ttl::At(deadline(&a[i + 1], unit, ctx.now, "set", true)?);
+            ttl_given = true;
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    set_generic(ctx, &a[1], &a[2], cond, ttl, get_old)
+}
+
+/// SETNX key value
+fn setnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let r = set_generic(ctx, &a[1], &a[2], Cond::Nx, Ttl::Clear, false)?;
+    Ok(Reply::Int((r == Reply::Ok) as i64))
+}
+
+/// SETEX key seconds value
+fn setex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let at = deadline(&a[2], Unit::Seconds, ctx.now, "setex", true)?;
+    set_generic(ctx, &a[1], &a[3], Cond::Always, Ttl::At(at), false)
+}
+
+/// PSETEX key milliseconds value
+fn psetex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let at = deadline(&a[2], Unit::Millis, ctx.now, "psetex", true)?;
+    set_generic(ctx, &a[1], &a[3], Cond::Always, Ttl::At(at), false)
+}
+
+/// GETSET key value
+fn getset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    set_generic(ctx, &a[1], &a[2], Cond::Always, Ttl::Clear, true)
+}
+
+/// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// PXAT unix-time-milliseconds | PERSIST]
+fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    // None: leave the TTL alone; Some(0): PERSIST.
+    let mut new_ttl: Option<u64> = None;
+    let mut i = 2;
+    while i < a.len() {
+        let opt = &a[i];
+        if args::is(opt, "PERSIST") && new_ttl.is_none() {
+            new_ttl = Some(0);
+        } else if new_ttl.is_none() && i + 1 < a.len() {
+            let unit = if args::is(opt, "EX") {
+                Unit::Seconds
+            } else if args::is(opt, "PX") {
+                Unit::Millis
+            } else if args::is(opt, "EXAT") {
+                Unit::UnixSeconds
+            } else if args::is(opt, "PXAT") {
+                Unit::UnixMillis
+            } else {
+                return Err(CmdError::Syntax);
+            };
+            new_ttl = Some(deadline(&a[i + 1], unit, ctx.now, "getex", true)?);
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let Some(v) = read_str(&mut t, &a[1])?.map(Str::to_bytes) else {
+        return Ok(Reply::Nil);
+    };
+    match new_ttl {
+        Some(at) if at != 0 && at <= t.now => {
+            t.remove(&a[1]);
+        }
+        Some(at) => {
+            t.set_expire(&a[1], at);
+        }
+        None => {}
+    }
+    Ok(Reply::Bulk(v))
+}
+
+/// GETDEL key
+fn getdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let Some(v) = read_str(&mut t, &a[1])?.map(Str::to_bytes) else {
+        return Ok(Reply::Nil);
+    };
+    t.remove(&a[1]);
+    Ok(Reply::Bulk(v))
+}
+
+/// MGET key [key ...]
+fn mget(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let keys = &a[1..];
+    let mut t = ctx.db().txn(ctx.now, keys);
+    let out = keys
+        .iter()
+        .map(|k| match t.get(k) {
+            // MGET answers nil for keys of other types rather than failing.
+            Some(Entry {
+                value: Value::Str(s),
+                ..
+            }) => Reply::Bulk(s.to_bytes()),
+            _ => Reply::Nil,
+        })
+        .collect();
+    Ok(Reply::Array(out))
+}
+
+fn pairs(a: &[Bytes], ctx: &Ctx<'_>) -> Result<(), CmdError> {
+    if !(a.len() - 1).is_multiple_of(2) {
+        return Err(CmdError::WrongArity(ctx.spec.name.to_string()));
+    }
+    Ok(())
+}
+
+/// MSET key value [key value ...]
+fn mset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    pairs(a, ctx)?;
+    let keys: Vec<&Bytes> = a[1..].iter().step_by(2).collect();
+    let mut t = ctx.db().txn(ctx.now, &keys);
+    for kv in a[1..].chunks_exact(2) {
+        t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
+    }
+    Ok(Reply::Ok)
+}
+
+/// MSETNX key value [key value ...]
+fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    pairs(a, ctx)?;
+    let keys: Vec<&Bytes> = a[1..].iter().step_by(2).collect();
+    let mut t = ctx.db().txn(ctx.now, &keys);
+    if keys.iter().any(|k| t.exists(k)) {
+        return Ok(Reply::Int(0));
+    }
+    for kv in a[1..].chunks_exact(2) {
+        t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
+    }
+    Ok(Reply::Int(1))
+}
+
+/// The shared body of INCR, DECR, INCRBY and DECRBY. Keeps the key's TTL, as Redis does.
+fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Reply, CmdError> {
+    let mut t = ctx.db().txn(ctx.now, &[key]);
+    let cur = match read_str(&mut t, key)? {
+        None => 0,
+        Some(s) => s.as_int().ok_or(CmdError::NotInteger)?,
+    };
+    let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
+    // Updating in place keeps the TTL; a missing key is created without one.
+    if t.update(key, |v| *v = Value::Str(Str::Int(new))).is_none() {
+        t.set(key, Value::Str(Str::Int(new)), 0);
+    }
+    Ok(Reply::Int(new))
+}
+
+/// INCR key
+fn incr(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    incr_by(ctx, &a[1], 1)
+}
+
+/// DECR key
+fn decr(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    incr_by(ctx, &a[1], -1)
+}
+
+/// INCRBY key increment
+fn incrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let by = args::int(&a[2])?;
+    incr_by(ctx, &a[1], by)
+}
+
+/// DECRBY key decrement
+fn decrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let by = args::int(&a[2])?;
+    let neg = by
+        .checked_neg()
+        .ok_or_else(|| CmdError::err("ERR decrement would overflow"))?;
+    incr_by(ctx, &a[1], neg)
+}
+
+/// INCRBYFLOAT key increment
+fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let by = args::float(&a[2])?;
+    let key = &a[1];
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let cur = match read_str(&mut t, key)? {
+        None => 0.0,
+        Some(s) => s.with_bytes(args::parse_f64).ok_or(CmdError::NotFloat)?,
+    };
+    let new = cur + by;
+    if new.is_nan() || new.is_infinite() {
+        return Err(CmdError::NanOrInfinity);
+    }
+    let text = format_long_double(new);
+    let value = Value::Str(Str::from_slice(text.as_bytes()));
+    if t.update(key, |v| *v = value.clone()).is_none() {
+        t.set(key, value, 0);
+    }
+    Ok(Reply::bulk(text))
+}
+
+/// INCRBYFLOAT's human format: fixed notation, shortest digits that round-trip, no exponent.
+fn format_long_double(v: f64) -> String {
+    let s = crate::protocol::reply::format_double(v);
+    if !s.contains('e') {
+        return s;
+    }
+    // Large magnitudes: print the integer digits in full, as Redis's %.17Lf does.
+    format!("{v:.0}")
+}
+
+/// APPEND key value
+fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (key, extra) = (&a[1], &a[2]);
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let cur_len = match read_str(&mut t, key)? {
+        None => {
+            t.set(key, Value::Str(Str::raw(extra)), 0);
+            return Ok(Reply::Int(extra.len() as i64));
+        }
+        Some(s) => s.len(),
+    };
+    check_size(ctx, cur_len + extra.len())?;
+    let new_len = t
+        .update(key, |v| {
+            let s = v.as_str_mut().expect("checked string");
+            let mut buf = BytesMut::with_capacity(cur_len + extra.len());
+            s.with_bytes(|b| buf.extend_from_slice(b));
+            buf.extend_from_slice(extra);
+            let len = buf.len();
+            *s = Str::raw(&buf);
+            len
+        })
+        .expect("key is live");
+    Ok(Reply::Int(new_len as i64))
+}
+
+/// STRLEN key
+fn strlen(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let len = read_str(&mut t, &a[1])?.map_or(0, Str::len);
+    Ok(Reply::Int(len as i64))
+}
+
+/// GETRANGE key start end (and SUBSTR)
+fn getrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut start, mut end) = (args::int(&a[2])?, args::int(&a[3])?);
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let Some(s) = read_str(&mut t, &a[1])? else {
+        return Ok(Reply::bulk(Bytes::new()));
+    };
+    let out = s.with_bytes(|b| {
+        let len = b.len() as i64;
+        if start < 0 && end < 0 && start > end {
+            return Bytes::new();
+        }
+        if start < 0 {
+            start += len;
+        }
+        if end < 0 {
+            end += len;
+        }
+        start = start.max(0);
+        end = end.max(0);
+        if end >= len {
+            end = len - 1;
+        }
+        if len == 0 || start > end {
+            return Bytes::new();
+        }
+        Bytes::copy_from_slice(&b[start as usize..=end as usize])
+    });
+    Ok(Reply::Bulk(out))
+}
+
+/// SETRANGE key offset value
+fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let offset = args::int(&a[2])?;
+    if offset < 0 {
+        return Err(CmdError::err("ERR offset is out of range"));
+    }
+    let (key, patch) = (&a[1], &a[3]);
+    let offset = offset as usize;
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    let cur_len = read_str(&mut t, key)?.map(Str::len);
+    if patch.is_empty() {
+        // Nothing to write: report the current length without creating the key.
+        return Ok(Reply::Int(cur_len.unwrap_or(0) as i64));
+    }
+    check_size(ctx, offset + patch.len())?;
+    let splice = |old: &[u8]| {
+        let mut buf = BytesMut::from(old);
+        if buf.len() < offset + patch.len() {
+            buf.resize(offset + patch.len(), 0);
+        }
+        buf[offset..offset + patch.len()].copy_from_slice(patch);
+        buf
+    };
+    let new_len = match cur_len {
+        None => {
+            let buf = splice(&[]);
+            t.set(key, Value::Str(Str::raw(&buf)), 0);
+            buf.len()
+        }
+        Some(_) => t
+            .update(key, |v| {
+                let s = v.as_str_mut().expect("checked string");
+                let buf = s.with_bytes(splice);
+                *s = Str::raw(&buf);
+                buf.len()
+            })
+            .expect("key is live"),
+    };
+    Ok(Reply::Int(new_len as i64))
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
+fn lcs(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut want_len, mut want_idx, mut with_len, mut min_len) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < a.len() {
+        if args::is(&a[i], "LEN") {
+            want_len = true;
+        } else if args::is(&a[i], "IDX") {
+            want_idx = true;
+        } else if args::is(&a[i], "WITHMATCHLEN") {
+            with_len = true;
+        } else if args::is(&a[i], "MINMATCHLEN") && i + 1 < a.len() {
+            min_len = args::int(&a[i + 1])?.max(0);
+            i += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 1;
+    }
+    if want_len && want_idx {
+        return Err(CmdError::err(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    let keys = [&a[1], &a[2]];
+    let mut t = ctx.db().txn(ctx.now, &keys);
+    let mut fetch =
+        |k: &Bytes| -> Result<Bytes, CmdError> {
+            match t.get(k) {
+                None => Ok(Bytes::new()),
+                Some(e) => e.value.as_str().map(Str::to_bytes).ok_or_else(|| {
+                    CmdError::err("ERR The specified keys must contain string values")
+                }),
+            }
+        };
+    let (x, y) = (fetch(keys[0])?, fetch(keys[1])?);
+    drop(t);
+    let cells = (x.len() + 1)
+        .checked_mul(y.len() + 1)
+        .filter(|c| c.saturating_mul(4) as i64 <= ctx.server.params.proto_max_bulk_len());
+    let Some(cells) = cells else {
+        return Err(CmdError::err(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    };
+    // dp[i][j] = LCS length of x[..i] and y[..j].
+    let w = y.len() + 1;
+    let mut dp = vec![0u32; cells];
+    for i in 1..=x.len() {
+        for j in 1..=y.len() {
+            dp[i * w + j] = if x[i - 1] == y[j - 1] {
+                dp[(i - 1) * w + j - 1] + 1
+            } else {
+                dp[(i - 1) * w + j].max(dp[i * w + j - 1])
+            };
+        }
+    }
+    let total = dp[x.len() * w + y.len()] as usize;
+    if want_len {
+        return Ok(Reply::Int(total as i64));
+    }
+    // Walk back from the end, collecting the common string and the matching ranges.
+    let mut common = vec![0u8; total];
+    let mut idx = total;
+    let (mut i, mut j) = (x.len(), y.len());
+    let mut matches = Vec::new();
+    let mut range: Option<(usize, usize, usize, usize)> = None; // (a_start, a_end, b_start, b_end)
+    let flush = |r: Option<(usize, usize, usize, usize)>, matches: &mut Vec<Reply>| {
+        if let Some((as_, ae, bs, be)) = r {
+            let mlen = ae - as_ + 1;
+            if mlen as i64 >= min_len {
+                let mut m = vec![
+                    Reply::Array(vec![Reply::Int(as_ as i64), Reply::Int(ae as i64)]),
+                    Reply::Array(vec![Reply::Int(bs as i64), Reply::Int(be as i64)]),
+                ];
+                if with_len {
+                    m.push(Reply::Int(mlen as i64));
+                }
+                matches.push(Reply::Array(m));
+            }
+        }
+    };
+    while i > 0 && j > 0 {
+        if x[i - 1] == y[j - 1] {
+            idx -= 1;
+            common[idx] = x[i - 1];
+            let (ai, bi) = (i - 1, j - 1);
+            range = match range {
+                Some((as_, ae, bs, be)) if as_ == ai + 1 && bs == bi + 1 => Some((ai, ae, bi, be)),
+                other => {
+                    flush(other, &mut matches);
+                    Some((ai, ai, bi, bi))
+                }
+            };
+            i -= 1;
+            j -= 1;
+        } else if dp[(i - 1) * w + j] > dp[i * w + j - 1] {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    flush(range, &mut matches);
+    if want_idx {
+        return Ok(Reply::map_str(vec![
+            ("matches", Reply::Array(matches)),
+            ("len", Reply::Int(total as i64)),
+        ]));
+    }
+    Ok(Reply::bulk(common))
+}

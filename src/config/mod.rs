@@ -1,0 +1,184 @@
+//! Startup configuration: one serde struct per TOML section, defaults in one place.
+//!
+//! `config/default.toml` is compiled into the binary and parsed first; a file given with
+//! `--config` is then merged over it key by key, and command-line flags override both. Values
+//! that Redis clients can also read or change at runtime are fed into `params` (CONFIG GET/SET).
+
+pub mod params;
+
+use serde::Deserialize;
+
+/// The embedded default configuration (every key documented there).
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerSection,
+    pub limits: LimitsSection,
+    pub memory: MemorySection,
+    pub auth: AuthSection,
+    pub log: LogSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub bind: String,
+    pub port: u16,
+    pub databases: usize,
+    pub maxclients: u64,
+    /// Close idle connections after this many seconds (0 = never).
+    pub timeout: u64,
+    /// Background task frequency (active expiry cycles per second), as Redis's `hz`.
+    pub hz: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    pub proto_max_bulk_len: ByteSize,
+    pub client_query_buffer_limit: ByteSize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySection {
+    pub maxmemory: ByteSize,
+    pub maxmemory_policy: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// Password of the default admin; empty means no authentication is required.
+    pub requirepass: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub level: String,
+}
+
+/// A byte count written as an integer or with a unit (`512mb`, `1gb`, `64k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(ByteSize(n)),
+            Raw::Text(s) => parse_size(&s)
+                .map(ByteSize)
+                .ok_or_else(|| serde::de::Error::custom(format!("invalid size '{s}'"))),
+        }
+    }
+}
+
+/// Parses `123`, `64k`, `64kb`, `512mb`, `4gb` (Redis's `memtoull`: `k` = 1000, `kb` = 1024).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Merges `over` into `base` key by key (tables recursively, everything else replaced).
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+impl Config {
+    /// The embedded defaults, optionally overlaid with a user file's contents.
+    pub fn load(user_toml: Option<&str>) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = DEFAULT_TOML
+            .parse()
+            .map_err(|e| ConfigError(format!("embedded default config: {e}")))?;
+        if let Some(text) = user_toml {
+            let user: toml::Table = text
+                .parse()
+                .map_err(|e| ConfigError(format!("config file: {e}")))?;
+            merge(&mut table, user);
+        }
+        let cfg: Config = table
+            .try_into()
+            .map_err(|e| ConfigError(format!("config: {e}")))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.databases == 0 || self.server.databases > 1024 {
+            return Err(ConfigError("server.databases must be 1..=1024".into()));
+        }
+        if self.server.hz == 0 || self.server.hz > 500 {
+            return Err(ConfigError("server.hz must be 1..=500".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let c = Config::load(None).unwrap();
+        assert_eq!(c.server.port, 6379);
+        assert_eq!(c.limits.proto_max_bulk_len.0, 512 * 1024 * 1024);
+    }
+
+    #[test]
+    fn user_file_overrides_key_by_key() {
+        let c = Config::load(Some("[server]\nport = 7000\n")).unwrap();
+        assert_eq!(c.server.port, 7000);
+        assert_eq!(c.server.bind, "127.0.0.1");
+        assert!(Config::load(Some("[server]\nnope = 1\n")).is_err());
+        assert!(Config::load(Some("[limits]\nproto_max_bulk_len = \"12xb\"\n")).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64kb"), Some(65536));
+        assert_eq!(parse_size("1gb"), Some(1 << 30));
+        assert_eq!(parse_size("10k"), Some(10_000));
+        assert_eq!(parse_size("x"), None);
+    }
+}

@@ -1,0 +1,254 @@
+//! `Reply`: what a handler returns, independent of the protocol version, and its encoder.
+//!
+//! Handlers build one typed `Reply`; `encode` renders it as RESP2 or RESP3 for the session. RESP3
+//! types degrade to what Redis sends RESP2 clients (maps → flat arrays, doubles → bulk strings,
+//! booleans → integers, null → `$-1` or `*-1`).
+//!
+//! Why our own encoder rather than `redis-protocol`'s: the crate encodes its own frame type, so we
+//! would build one frame per reply element and then encode it; writing straight from `Reply` to
+//! the output buffer is one pass with no allocation. `redis-protocol`'s decoder cross-checks this
+//! encoder in the unit tests below.
+
+use super::error::CmdError;
+use bytes::{BufMut, Bytes, BytesMut};
+use std::borrow::Cow;
+
+/// The protocol version negotiated by HELLO (2 until a client asks for 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Resp2,
+    Resp3,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`
+    Ok,
+    /// A simple string other than OK (`+PONG`, `+QUEUED`, a type name).
+    Status(Cow<'static, str>),
+    Error(CmdError),
+    Int(i64),
+    Bulk(Bytes),
+    /// A missing value: `$-1` in RESP2, `_` in RESP3.
+    Nil,
+    /// A missing aggregate: `*-1` in RESP2, `_` in RESP3.
+    NilArray,
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Double(f64),
+    Bool(bool),
+    /// Verbatim text (`=` with format `txt` in RESP3, a bulk string in RESP2).
+    Verbatim(Bytes),
+    /// Out-of-band data (`>` in RESP3, an array in RESP2).
+    Push(Vec<Reply>),
+}
+
+impl Reply {
+    pub fn bulk(data: impl Into<Bytes>) -> Reply {
+        Reply::Bulk(data.into())
+    }
+
+    pub fn bulk_copy(data: &[u8]) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(data))
+    }
+
+    pub fn status(s: &'static str) -> Reply {
+        Reply::Status(Cow::Borrowed(s))
+    }
+
+    pub fn error(e: CmdError) -> Reply {
+        Reply::Error(e)
+    }
+
+    /// A bulk string or nil.
+    pub fn opt_bulk(v: Option<Bytes>) -> Reply {
+        v.map_or(Reply::Nil, Reply::Bulk)
+    }
+
+    /// A map from string keys, the shape of HELLO, MEMORY STATS and COMMAND DOCS.
+    pub fn map_str(pairs: Vec<(&str, Reply)>) -> Reply {
+        Reply::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Reply::bulk_copy(k.as_bytes()), v))
+                .collect(),
+        )
+    }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+}
+
+impl From<CmdError> for Reply {
+    fn from(e: CmdError) -> Self {
+        Reply::Error(e)
+    }
+}
+
+/// Formats a double the way Redis 7 replies with one: shortest round-trip form, `inf`/`-inf`.
+pub fn format_double(d: f64) -> String {
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d == d.trunc() && d.abs() < 1e17 {
+        // Integral values print without a fraction, as Redis does ("3", not "3.0").
+        return format!("{}", d as i64);
+    }
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format(d);
+    // ryu prints exponents as "1e21"; Redis (%.17g) prints "1e+21".
+    match s.find('e') {
+        Some(pos) if !s[pos + 1..].starts_with('-') => format!("{}e+{}", &s[..pos], &s[pos + 1..]),
+        _ => s.to_string(),
+    }
+}
+
+fn put_len(out: &mut BytesMut, prefix: u8, n: usize) {
+    let mut b = itoa::Buffer::new();
+    out.put_u8(prefix);
+    out.put_slice(b.format(n).as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+fn put_bulk(out: &mut BytesMut, data: &[u8]) {
+    put_len(out, b'$', data.len());
+    out.put_slice(data);
+    out.put_slice(b"\r\n");
+}
+
+/// Error text must be one line: Redis replaces newlines with spaces the same way.
+fn put_error(out: &mut BytesMut, text: &str) {
+    out.put_u8(b'-');
+    for &c in text.as_bytes() {
+        out.put_u8(if c == b'\r' || c == b'\n' { b' ' } else { c });
+    }
+    out.put_slice(b"\r\n");
+}
+
+/// Appends the encoding of `reply` in protocol `proto` to `out`.
+pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
+    let r3 = proto == Proto::Resp3;
+    match reply {
+        Reply::Ok => out.put_slice(b"+OK\r\n"),
+        Reply::Status(s) => {
+            out.put_u8(b'+');
+            out.put_slice(s.as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        Reply::Error(e) => put_error(out, &e.text()),
+        Reply::Int(i) => {
+            let mut b = itoa::Buffer::new();
+            out.put_u8(b':');
+            out.put_slice(b.format(*i).as_bytes());
+            out.put_slice(b"\r\n");
+        }
+        Reply::Bulk(data) => put_bulk(out, data),
+        Reply::Nil if r3 => out.put_slice(b"_\r\n"),
+        Reply::Nil => out.put_slice(b"$-1\r\n"),
+        Reply::NilArray if r3 => out.put_slice(b"_\r\n"),
+        Reply::NilArray => out.put_slice(b"*-1\r\n"),
+        Reply::Array(items) => {
+            put_len(out, b'*', items.len());
+            items.iter().for_each(|r| encode(r, proto, out));
+        }
+        Reply::Set(items) => {
+            put_len(out, if r3 { b'~' } else { b'*' }, items.len());
+            items.iter().for_each(|r| encode(r, proto, out));
+        }
+        Reply::Push(items) => {
+            put_len(out, if r3 { b'>' } else { b'*' }, items.len());
+            items.iter().for_each(|r| encode(r, proto, out));
+        }
+        Reply::Map(pairs) => {
+            if r3 {
+                put_len(out, b'%', pairs.len());
+            } else {
+                put_len(out, b'*', pairs.len() * 2);
+            }
+            for (k, v) in pairs {
+                encode(k, proto, out);
+                encode(v, proto, out);
+            }
+        }
+        Reply::Double(d) => {
+            let s = format_double(*d);
+            if r3 {
+                out.put_u8(b',');
+                out.put_slice(s.as_bytes());
+                out.put_slice(b"\r\n");
+            } else {
+                put_bulk(out, s.as_bytes());
+            }
+        }
+        Reply::Bool(b) => match (r3, b) {
+            (true, true) => out.put_slice(b"#t\r\n"),
+            (true, false) => out.put_slice(b"#f\r\n"),
+            (false, true) => out.put_slice(b":1\r\n"),
+            (false, false) => out.put_slice(b":0\r\n"),
+        },
+        Reply::Verbatim(data) => {
+            if r3 {
+                put_len(out, b'=', data.len() + 4);
+                out.put_slice(b"txt:");
+                out.put_slice(data);
+                out.put_slice(b"\r\n");
+            } else {
+                put_bulk(out, data);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis_protocol::resp3::decode::complete::decode as decode3;
+
+    fn enc(r: &Reply, p: Proto) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        encode(r, p, &mut out);
+        out.to_vec()
+    }
+
+    #[test]
+    fn resp2_shapes() {
+        assert_eq!(enc(&Reply::Ok, Proto::Resp2), b"+OK\r\n");
+        assert_eq!(enc(&Reply::Nil, Proto::Resp2), b"$-1\r\n");
+        assert_eq!(enc(&Reply::NilArray, Proto::Resp2), b"*-1\r\n");
+        assert_eq!(enc(&Reply::Double(1.5), Proto::Resp2), b"$3\r\n1.5\r\n");
+        assert_eq!(enc(&Reply::Bool(true), Proto::Resp2), b":1\r\n");
+        let m = Reply::map_str(vec![("a", Reply::Int(1))]);
+        assert_eq!(enc(&m, Proto::Resp2), b"*2\r\n$1\r\na\r\n:1\r\n");
+        let e = Reply::Error(CmdError::err("ERR a\r\nb"));
+        assert_eq!(enc(&e, Proto::Resp2), b"-ERR a  b\r\n");
+    }
+
+    #[test]
+    fn resp3_shapes_decode_with_redis_protocol() {
+        let r = Reply::Array(vec![
+            Reply::map_str(vec![("k", Reply::Double(2.25)), ("b", Reply::Bool(false))]),
+            Reply::Set(vec![Reply::bulk_copy(b"x")]),
+            Reply::Nil,
+            Reply::Verbatim(Bytes::from_static(b"hello")),
+            Reply::Push(vec![Reply::Int(-3)]),
+        ]);
+        let bytes = enc(&r, Proto::Resp3);
+        let (frame, used) = decode3(&bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        assert!(format!("{frame:?}").contains("2.25"));
+    }
+
+    #[test]
+    fn doubles_like_redis() {
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(-0.5), "-0.5");
+        assert_eq!(format_double(f64::INFINITY), "inf");
+        assert_eq!(format_double(1e21), "1e+21");
+        assert_eq!(format_double(10.6), "10.6");
+    }
+}

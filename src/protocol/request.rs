@@ -1,0 +1,455 @@
+//! Request framing: turns bytes from the socket into command argument vectors.
+//!
+//! A request is either a RESP multibulk (`*<n>\r\n` followed by n `$<len>\r\n<data>\r\n`) or an
+//! inline command line (what telnet and `redis-cli` in some modes send). The frame itself is decoded
+//! by `redis-protocol`; this module walks the headers first, incrementally, because that is where
+//! Redis enforces its limits (bulk length, multibulk length, count-string size) and it is the only
+//! way to refuse an abusive header *before* buffering its payload. It also keeps nested arrays
+//! (which Redis rejects) away from the recursive decoder.
+
+use super::error::ProtocolError;
+use bytes::{Bytes, BytesMut};
+use redis_protocol::resp2::{decode::decode_range, types::RangeFrame};
+
+/// Redis's `PROTO_INLINE_MAX_SIZE`: the longest inline line or count string.
+pub const INLINE_MAX: usize = 64 * 1024;
+/// Limits that apply before a connection has authenticated, as in Redis.
+const UNAUTH_MAX_MULTIBULK: i64 = 10;
+const UNAUTH_MAX_BULK: i64 = 16 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `proto-max-bulk-len`
+    pub max_bulk_len: i64,
+    /// False while authentication is required and not yet done.
+    pub authenticated: bool,
+}
+
+/// Incremental parser state: where the header walk of a partly received multibulk stopped, so a
+/// request arriving in many reads is walked once, not once per read.
+#[derive(Debug, Default)]
+pub struct RequestParser {
+    pending: Option<Pending>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    argc: usize,
+    seen: usize,
+    /// Offset of the next bulk header in the buffer.
+    pos: usize,
+    /// Bytes the buffer must hold before the next step can progress.
+    need: usize,
+}
+
+/// What the parser found at the front of the buffer.
+#[derive(Debug)]
+pub enum Parsed {
+    Command(Vec<Bytes>),
+    /// A blank line or `*0`: consumed, nothing to run.
+    Empty,
+    Incomplete,
+}
+
+impl RequestParser {
+    /// Bytes the buffer must reach for the pending request to make progress (a read-size hint).
+    pub fn bytes_needed(&self) -> usize {
+        self.pending.map_or(0, |p| p.need)
+    }
+
+    /// Parses one request from the front of `buf`, consuming it when complete.
+    pub fn next(&mut self, buf: &mut BytesMut, limits: Limits) -> Result<Parsed, ProtocolError> {
+        if buf.is_empty() {
+            return Ok(Parsed::Incomplete);
+        }
+        if self.pending.is_none() && buf[0] != b'*' {
+            return parse_inline(buf);
+        }
+        let mut p = match self.pending {
+            Some(p) => p,
+            None => match start_multibulk(buf, limits)? {
+                Header::Incomplete => return Ok(Parsed::Incomplete),
+                Header::Empty(consumed) => {
+                    let _ = buf.split_to(consumed);
+                    return Ok(Parsed::Empty);
+                }
+                Header::Start(argc, pos) => Pending {
+                    argc,
+                    seen: 0,
+                    pos,
+                    need: pos,
+                },
+            },
+        };
+        while p.seen < p.argc {
+            match bulk_header(buf, p.pos, limits)? {
+                None => {
+                    p.need = p.pos + 1;
+                    self.pending = Some(p);
+                    return Ok(Parsed::Incomplete);
+                }
+                Some((data_start, len)) => {
+                    let end = data_start + len + 2;
+                    if buf.len() < end {
+                        p.need = end;
+                        self.pending = Some(p);
+                        return Ok(Parsed::Incomplete);
+                    }
+                    p.pos = end;
+                    p.seen += 1;
+                }
+            }
+        }
+        self.pending = None;
+        let frame_len = p.pos;
+        let args = decode_frame(buf, frame_len)?;
+        Ok(Parsed::Command(args))
+    }
+}
+
+enum Header {
+    Incomplete,
+    Empty(usize),
+    Start(usize, usize),
+}
+
+/// Finds `\r\n` starting at `from`; returns the index of `\r`.
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let idx = memchr(b'\r', &buf[from..])? + from;
+    // Redis also waits for the '\n' after '\r' to arrive.
+    if idx + 1 < buf.len() {
+        Some(idx)
+    } else {
+        None
+    }
+}
+
+fn memchr(c: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == c)
+}
+
+/// Redis's `string2ll`: strict decimal, optional '-', no '+', no spaces, no leading zeros.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let d = (c - b'0') as i64;
+        v = if neg {
+            v.checked_mul(10)?.checked_sub(d)?
+        } else {
+            v.checked_mul(10)?.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
+fn start_multibulk(buf: &[u8], limits: Limits) -> Result<Header, ProtocolError> {
+    let Some(cr) = find_crlf(buf, 1) else {
+        if buf.len() > INLINE_MAX {
+            return Err(ProtocolError::TooBigMbulkCount);
+        }
+        return Ok(Header::Incomplete);
+    };
+    if cr > INLINE_MAX {
+        return Err(ProtocolError::TooBigMbulkCount);
+    }
+    let n = parse_i64(&buf[1..cr]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+    if n > i32::MAX as i64 {
+        return Err(ProtocolError::InvalidMultibulkLength);
+    }
+    if n > UNAUTH_MAX_MULTIBULK && !limits.authenticated {
+        return Err(ProtocolError::UnauthenticatedMultibulkLength);
+    }
+    if n <= 0 {
+        return Ok(Header::Empty(cr + 2));
+    }
+    Ok(Header::Start(n as usize, cr + 2))
+}
+
+/// Parses the `$<len>\r\n` at `pos`: returns where the data starts and its length.
+fn bulk_header(
+    buf: &[u8],
+    pos: usize,
+    limits: Limits,
+) -> Result<Option<(usize, usize)>, ProtocolError> {
+    if pos >= buf.len() {
+        return Ok(None);
+    }
+    let Some(cr) = find_crlf(buf, pos) else {
+        if buf.len() - pos > INLINE_MAX {
+            return Err(ProtocolError::TooBigBulkCount);
+        }
+        return Ok(None);
+    };
+    if buf[pos] != b'$' {
+        return Err(ProtocolError::ExpectedDollar(buf[pos]));
+    }
+    if cr - pos > INLINE_MAX {
+        return Err(ProtocolError::TooBigBulkCount);
+    }
+    let len = parse_i64(&buf[pos + 1..cr]).ok_or(ProtocolError::InvalidBulkLength)?;
+    if len < 0 || len > limits.max_bulk_len {
+        return Err(ProtocolError::InvalidBulkLength);
+    }
+    if len > UNAUTH_MAX_BULK && !limits.authenticated {
+        return Err(ProtocolError::UnauthenticatedBulkLength);
+    }
+    Ok(Some((cr + 2, len as usize)))
+}
+
+/// Decodes the complete, header-validated frame at the front of `buf` with `redis-protocol`
+/// and returns its arguments as zero-copy slices of the received bytes.
+fn decode_frame(buf: &mut BytesMut, frame_len: usize) -> Result<Vec<Bytes>, ProtocolError> {
+    let frame = match decode_range(&buf[..frame_len]) {
+        Ok(Some((RangeFrame::Array(items), used))) if used == frame_len => items,
+        // The header walk already accepted this frame, so the decoder disagreeing means a
+        // malformed body (e.g. a bulk not followed by CRLF): treat as a framing error.
+        _ => return Err(ProtocolError::InvalidBulkLength),
+    };
+    let chunk = buf.split_to(frame_len).freeze();
+    frame
+        .into_iter()
+        .map(|f| match f {
+            RangeFrame::BulkString((s, e)) => Ok(chunk.slice(s..e)),
+            _ => Err(ProtocolError::InvalidBulkLength),
+        })
+        .collect()
+}
+
+fn parse_inline(buf: &mut BytesMut) -> Result<Parsed, ProtocolError> {
+    let Some(nl) = memchr(b'\n', buf) else {
+        if buf.len() > INLINE_MAX {
+            return Err(ProtocolError::TooBigInline);
+        }
+        return Ok(Parsed::Incomplete);
+    };
+    let line = buf.split_to(nl + 1);
+    let mut text = &line[..nl];
+    if text.last() == Some(&b'\r') {
+        text = &text[..text.len() - 1];
+    }
+    let args = split_args(text).ok_or(ProtocolError::UnbalancedQuotes)?;
+    if args.is_empty() {
+        return Ok(Parsed::Empty);
+    }
+    Ok(Parsed::Command(args.into_iter().map(Bytes::from).collect()))
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Redis's `sdssplitargs`: whitespace-separated words, `"..."` with C escapes (`\n`, `\xHH`, ...)
+/// and `'...'` with only `\'`. A closing quote must be followed by a space or the end.
+/// Returns `None` for unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < line.len() && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= line.len() {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let (mut in_dq, mut in_sq) = (false, false);
+        loop {
+            let c = line.get(i).copied();
+            if in_dq {
+                match c {
+                    None => return None,
+                    Some(b'\\') if i + 3 < line.len() && line[i + 1] == b'x' => {
+                        match (hex_val(line[i + 2]), hex_val(line[i + 3])) {
+                            (Some(h), Some(l)) => {
+                                cur.push(h * 16 + l);
+                                i += 3;
+                            }
+                            _ => cur.push(b'\\'),
+                        }
+                    }
+                    Some(b'\\') if i + 1 < line.len() => {
+                        i += 1;
+                        cur.push(match line[i] {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 0x08,
+                            b'a' => 0x07,
+                            other => other,
+                        });
+                    }
+                    Some(b'"') => {
+                        if i + 1 < line.len() && !is_space(line[i + 1]) {
+                            return None;
+                        }
+                        in_dq = false;
+                        i += 1;
+                        break;
+                    }
+                    Some(other) => cur.push(other),
+                }
+            } else if in_sq {
+                match c {
+                    None => return None,
+                    Some(b'\\') if i + 1 < line.len() && line[i + 1] == b'\'' => {
+                        i += 1;
+                        cur.push(b'\'');
+                    }
+                    Some(b'\'') => {
+                        if i + 1 < line.len() && !is_space(line[i + 1]) {
+                            return None;
+                        }
+                        in_sq = false;
+                        i += 1;
+                        break;
+                    }
+                    Some(other) => cur.push(other),
+                }
+            } else {
+                match c {
+                    None => break,
+                    Some(ch) if is_space(ch) => break,
+                    Some(b'"') => in_dq = true,
+                    Some(b'\'') => in_sq = true,
+                    Some(other) => cur.push(other),
+                }
+            }
+            i += 1;
+        }
+        let _ = (in_dq, in_sq);
+        args.push(cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: Limits = Limits {
+        max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+
+    fn parse_all(input: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ProtocolError> {
+        let mut buf = BytesMut::from(input);
+        let mut p = RequestParser::default();
+        let mut out = Vec::new();
+        loop {
+            match p.next(&mut buf, L)? {
+                Parsed::Command(a) => out.push(a.iter().map(|b| b.to_vec()).collect()),
+                Parsed::Empty => {}
+                Parsed::Incomplete => return Ok(out),
+            }
+        }
+    }
+
+    #[test]
+    fn multibulk_and_pipelining() {
+        let cmds = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+        assert_eq!(
+            cmds,
+            vec![vec![b"GET".to_vec(), b"k".to_vec()], vec![b"PING".to_vec()]]
+        );
+    }
+
+    #[test]
+    fn incremental_arrival() {
+        let whole = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n";
+        let mut buf = BytesMut::new();
+        let mut p = RequestParser::default();
+        for (i, b) in whole.iter().enumerate() {
+            buf.extend_from_slice(&[*b]);
+            let r = p.next(&mut buf, L).unwrap();
+            if i + 1 < whole.len() {
+                assert!(matches!(r, Parsed::Incomplete), "at {i}");
+            } else {
+                assert!(matches!(r, Parsed::Command(ref a) if a.len() == 3));
+            }
+        }
+    }
+
+    #[test]
+    fn inline_quoting() {
+        assert_eq!(
+            split_args(b"set \"a b\" 'c\\'d' \"\\x41\\n\"").unwrap(),
+            vec![
+                b"set".to_vec(),
+                b"a b".to_vec(),
+                b"c'd".to_vec(),
+                b"A\n".to_vec()
+            ]
+        );
+        assert!(split_args(b"get \"abc").is_none());
+        assert!(split_args(b"get \"abc\"x").is_none());
+        assert_eq!(parse_all(b"PING\r\n\r\nECHO x\n").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn limits_and_malformed() {
+        assert_eq!(
+            parse_all(b"*abc\r\n"),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n+OK\r\n"),
+            Err(ProtocolError::ExpectedDollar(b'+'))
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n*1\r\n"),
+            Err(ProtocolError::ExpectedDollar(b'*'))
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$-1\r\n"),
+            Err(ProtocolError::InvalidBulkLength)
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$999999999999\r\n"),
+            Err(ProtocolError::InvalidBulkLength)
+        );
+        assert_eq!(
+            parse_all(b"*3000000000\r\n"),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
+        let long = vec![b'a'; INLINE_MAX + 10];
+        assert_eq!(parse_all(&long), Err(ProtocolError::TooBigInline));
+        let mut star = b"*".to_vec();
+        star.extend(vec![b'1'; INLINE_MAX + 10]);
+        assert_eq!(parse_all(&star), Err(ProtocolError::TooBigMbulkCount));
+        let unauth = Limits {
+            authenticated: false,
+            ..L
+        };
+        let mut buf = BytesMut::from(&b"*11\r\n"[..]);
+        assert_eq!(
+            RequestParser::default().next(&mut buf, unauth).unwrap_err(),
+            ProtocolError::UnauthenticatedMultibulkLength
+        );
+    }
+
+    #[test]
+    fn strict_integers() {
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"012"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+    }
+}

@@ -1,0 +1,167 @@
+//! One task per connection: read, frame, dispatch, encode, write.
+//!
+//! Everything in the read buffer is parsed and executed before the replies are written with a
+//! single `write_all`, which is what makes pipelining fast. Command errors become error replies
+//! and the connection lives on; framing errors and I/O errors close it.
+
+use super::session::{ClientHandle, ReplyMode, Session};
+use super::Server;
+use crate::command::dispatch;
+use crate::protocol::request::{Limits, Parsed, RequestParser};
+use crate::protocol::{encode, Reply};
+use crate::storage::now_ms;
+use bytes::BytesMut;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tracing::debug;
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Output buffers above this are released after a write so one huge reply does not pin memory.
+const KEEP_OUT_CAPACITY: usize = 1024 * 1024;
+
+pub async fn serve(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
+    server.stats.connections_received.fetch_add(1, Relaxed);
+    let _ = stream.set_nodelay(true);
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let id = server.next_client_id();
+    let handle = Arc::new(ClientHandle::new(id, peer.to_string(), laddr, now_ms()));
+
+    let maxclients = server.params.maxclients().max(0) as usize;
+    if server.clients.len() >= maxclients {
+        server.stats.rejected_connections.fetch_add(1, Relaxed);
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
+        return;
+    }
+    server.clients.insert(id, handle.clone());
+    let authenticated = !server.auth_required();
+    let session = Session::new(handle.clone(), server.storage.global.clone(), authenticated);
+    run(&server, &mut stream, session).await;
+    server.clients.remove(&id);
+    let _ = stream.shutdown().await;
+}
+
+async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session) {
+    let handle = session.handle.clone();
+    let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut out = BytesMut::with_capacity(READ_CHUNK);
+    let mut parser = RequestParser::default();
+    let killed = handle.kill_signal.notified();
+    tokio::pin!(killed);
+
+    loop {
+        if handle.is_killed() {
+            return;
+        }
+        // Reserve for the pending request (a big bulk arrives in large reads, not 16 KiB ones).
+        let want = parser
+            .bytes_needed()
+            .saturating_sub(inbuf.len())
+            .clamp(READ_CHUNK, 4 * 1024 * 1024);
+        if inbuf.capacity() - inbuf.len() < want / 2 {
+            inbuf.reserve(want);
+        }
+        let idle = server.params.timeout();
+        let read = async {
+            if idle > 0 {
+                match tokio::time::timeout(
+                    Duration::from_secs(idle as u64),
+                    stream.read_buf(&mut inbuf),
+                )
+                .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Ok(0),
+                }
+            } else {
+                stream.read_buf(&mut inbuf).await
+            }
+        };
+        let n = tokio::select! {
+            r = read => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            _ = &mut killed => return,
+        };
+        server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+        if inbuf.len() as i64 > server.params.client_query_buffer_limit() {
+            debug!(
+                client = handle.id,
+                "closing client that reached the query buffer limit"
+            );
+            return;
+        }
+
+        let close = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() {
+                return;
+            }
+            server
+                .stats
+                .net_output_bytes
+                .fetch_add(out.len() as u64, Relaxed);
+            out.clear();
+            if out.capacity() > KEEP_OUT_CAPACITY {
+                out = BytesMut::with_capacity(READ_CHUNK);
+            }
+        }
+        if close || session.closing {
+            return;
+        }
+    }
+}
+
+/// Parses and executes every complete request in `inbuf`, appending replies to `out`.
+/// Returns true when the connection must close (protocol error).
+fn process_input(
+    server: &Arc<Server>,
+    session: &mut Session,
+    parser: &mut RequestParser,
+    inbuf: &mut BytesMut,
+    out: &mut BytesMut,
+) -> bool {
+    loop {
+        let limits = Limits {
+            max_bulk_len: server.params.proto_max_bulk_len(),
+            authenticated: session.authenticated,
+        };
+        match parser.next(inbuf, limits) {
+            Ok(Parsed::Command(args)) => {
+                let reply = dispatch::dispatch(server, session, args);
+                write_reply(session, &reply, out);
+                if session.closing {
+                    return false;
+                }
+            }
+            Ok(Parsed::Empty) => {}
+            Ok(Parsed::Incomplete) => return false,
+            Err(e) => {
+                if let Some(text) = e.reply_text() {
+                    debug!(client = session.id(), error = %text, "protocol error");
+                    let reply = Reply::Error(crate::protocol::CmdError::err(text));
+                    encode(&reply, session.proto, out);
+                }
+                return true;
+            }
+        }
+    }
+}
+
+fn write_reply(session: &mut Session, reply: &Reply, out: &mut BytesMut) {
+    match session.reply_mode {
+        ReplyMode::On => encode(reply, session.proto, out),
+        ReplyMode::Off => {}
+        ReplyMode::SkipNext => session.reply_mode = ReplyMode::Skipping,
+        ReplyMode::Skipping => session.reply_mode = ReplyMode::On,
+    }
+}

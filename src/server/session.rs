@@ -1,0 +1,119 @@
+//! Per-connection state (`Session`) and the slice of it other connections may see or act on
+//! (`ClientHandle`: CLIENT LIST / INFO / KILL, shutdown).
+
+use crate::protocol::Proto;
+use crate::storage::TenantData;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What other connections can read about a client, and its kill switch. Fields that change per
+/// command are atomics so updating them costs no lock.
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub created_ms: u64,
+    pub last_ms: AtomicU64,
+    pub db: AtomicUsize,
+    pub resp: AtomicU8,
+    /// Registry id of the last command run (for `cmd=` in CLIENT LIST).
+    pub last_cmd: AtomicUsize,
+    pub name: Mutex<Option<String>>,
+    pub lib_name: Mutex<Option<String>>,
+    pub lib_ver: Mutex<Option<String>>,
+    pub user: Mutex<String>,
+    pub killed: AtomicBool,
+    pub kill_signal: Notify,
+}
+
+impl ClientHandle {
+    pub fn new(id: u64, addr: String, laddr: String, now_ms: u64) -> ClientHandle {
+        ClientHandle {
+            id,
+            addr,
+            laddr,
+            created_ms: now_ms,
+            last_ms: AtomicU64::new(now_ms),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_cmd: AtomicUsize::new(usize::MAX),
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            user: Mutex::new("default".to_string()),
+            killed: AtomicBool::new(false),
+            kill_signal: Notify::new(),
+        }
+    }
+
+    /// Asks the connection to close at its next opportunity (CLIENT KILL, SHUTDOWN).
+    pub fn kill(&self) {
+        self.killed.store(true, Relaxed);
+        self.kill_signal.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Relaxed)
+    }
+}
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Set while running the command whose reply is skipped.
+    Skipping,
+}
+
+/// State of one connection, owned by its task.
+pub struct Session {
+    pub handle: Arc<ClientHandle>,
+    pub proto: Proto,
+    pub db: usize,
+    pub authenticated: bool,
+    /// The store keys resolve into: the global context's, or (with tenancy) a tenant's.
+    pub store: Arc<TenantData>,
+    pub reply_mode: ReplyMode,
+    /// Close once the current replies are written (QUIT, SHUTDOWN, CLIENT KILL of self).
+    pub closing: bool,
+}
+
+impl Session {
+    pub fn new(handle: Arc<ClientHandle>, store: Arc<TenantData>, authenticated: bool) -> Self {
+        Session {
+            handle,
+            proto: Proto::Resp2,
+            db: 0,
+            authenticated,
+            store,
+            reply_mode: ReplyMode::On,
+            closing: false,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.handle.id
+    }
+
+    pub fn set_db(&mut self, db: usize) {
+        self.db = db;
+        self.handle.db.store(db, Relaxed);
+    }
+
+    pub fn set_proto(&mut self, proto: Proto) {
+        self.proto = proto;
+        self.handle
+            .resp
+            .store(if proto == Proto::Resp3 { 3 } else { 2 }, Relaxed);
+    }
+
+    pub fn set_name(&self, name: Option<Bytes>) {
+        *self.handle.name.lock() = name.map(|n| String::from_utf8_lossy(&n).into_owned());
+    }
+}

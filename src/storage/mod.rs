@@ -1,0 +1,98 @@
+//! In-memory storage: every tenant owns a set of keyspaces (one per logical database), each
+//! sharded, each accounting its own bytes and keys. Storage knows nothing of RESP or sessions.
+//!
+//! The global context (server admins, and every connection while tenancy is off) is itself a
+//! tenant-shaped store, so tenant binding only changes *which* store a session resolves to.
+
+pub mod dump;
+pub mod keyspace;
+pub mod value;
+
+use keyspace::{Keyspace, Usage};
+use std::sync::{Arc, OnceLock};
+
+/// The data of one tenant (or of the global context): its keyspaces, created on first use so
+/// an idle tenant costs almost nothing.
+pub struct TenantData {
+    dbs: Box<[OnceLock<Arc<Keyspace>>]>,
+    pub usage: Arc<Usage>,
+}
+
+impl TenantData {
+    pub fn new(databases: usize) -> TenantData {
+        TenantData {
+            dbs: (0..databases).map(|_| OnceLock::new()).collect(),
+            usage: Arc::default(),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// The keyspace of database `index` (created on first use). Callers validate `index`.
+    pub fn db(&self, index: usize) -> &Arc<Keyspace> {
+        self.dbs[index].get_or_init(|| Arc::new(Keyspace::new(index, self.usage.clone())))
+    }
+
+    /// The keyspaces that exist (have been used), with their index.
+    pub fn existing(&self) -> impl Iterator<Item = &Arc<Keyspace>> {
+        self.dbs.iter().filter_map(|d| d.get())
+    }
+}
+
+/// All data held by the server.
+pub struct Storage {
+    pub global: Arc<TenantData>,
+}
+
+impl Storage {
+    pub fn new(databases: usize) -> Storage {
+        Storage {
+            global: Arc::new(TenantData::new(databases)),
+        }
+    }
+
+    /// Every store, for server-wide work (active expiry, INFO totals).
+    pub fn all_tenants(&self) -> Vec<Arc<TenantData>> {
+        vec![self.global.clone()]
+    }
+
+    /// One active-expiry pass over every keyspace that has keys with a TTL, spending at most
+    /// `budget` entry checks per keyspace. Returns (checked, reclaimed).
+    pub fn active_expire(&self, now: u64, budget: usize) -> (usize, usize) {
+        let (mut checked, mut reclaimed) = (0, 0);
+        for t in self.all_tenants() {
+            for ks in t.existing() {
+                if ks.volatile_len() > 0 {
+                    let (c, r) = ks.active_expire(now, budget);
+                    checked += c;
+                    reclaimed += r;
+                }
+            }
+        }
+        (checked, reclaimed)
+    }
+}
+
+impl Storage {
+    /// Keys reclaimed by expiry across every keyspace (INFO `expired_keys`).
+    pub fn expired_keys(&self) -> u64 {
+        self.all_tenants()
+            .iter()
+            .flat_map(|t| {
+                t.existing()
+                    .map(|ks| ks.expired_count())
+                    .collect::<Vec<_>>()
+            })
+            .sum()
+    }
+}
+
+/// Milliseconds since the Unix epoch: the clock for expiry.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

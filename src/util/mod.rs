@@ -1,0 +1,3 @@
+//! Small shared helpers with no knowledge of commands or storage.
+
+pub mod glob;
