@@ -14,11 +14,11 @@ const SESSION: u32 = NOSCRIPT | LOADING | STALE;
 
 #[rustfmt::skip]
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("id", 2, SESSION, C, &[], client_id, "Returns the unique client ID of the connection.", "5.0.0", G, "O(1)"),
+    cmd("id", 2, SESSION, C, &[], client_id, "Returns the unique client ID of the connection.", "5.0.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("setname", 3, SESSION, C, &[], client_setname, "Sets the connection name.", "2.6.9", G, "O(1)"),
     cmd("getname", 2, SESSION, C, &[], client_getname, "Returns the name of the connection.", "2.6.9", G, "O(1)"),
-    cmd("list", -2, ADMIN | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections"),
-    cmd("info", 2, SESSION, C, &[], client_info, "Returns information about the connection.", "6.2.0", G, "O(1)"),
+    cmd("list", -2, ADMIN | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections").tips(&["nondeterministic_output"]),
+    cmd("info", 2, SESSION, C, &[], client_info, "Returns information about the connection.", "6.2.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("kill", -3, ADMIN | SESSION, C, &[], client_kill, "Terminates open connections.", "2.4.0", G, "O(N) where N is the number of client connections"),
     cmd("setinfo", 4, SESSION, C, &[], client_setinfo, "Sets information specific to the client or connection.", "7.2.0", G, "O(1)"),
     cmd("reply", 3, SESSION, C, &[], client_reply, "Instructs the server whether to reply to commands.", "3.2.0", G, "O(1)"),
@@ -27,7 +27,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("ping", -1, FAST | SENTINEL, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)"),
+    cmd("ping", -1, FAST | SENTINEL, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd("echo", 2, FAST, C, &[], echo, "Returns the given string.", "1.0.0", G, "O(1)"),
     cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)"),
     cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user"),
@@ -145,6 +145,7 @@ fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// SELECT index
 fn select(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    // Unlike COPY/MOVE, SELECT reports any integer outside the range as out of range.
     let n = args::int(&a[1])?;
     if n < 0 || n as usize >= ctx.session.store.databases() {
         return Err(CmdError::DbIndexOutOfRange);
@@ -165,6 +166,7 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     s.set_db(0);
     s.set_proto(Proto::Resp2);
     s.reply_mode = ReplyMode::On;
+    s.set_name(None);
     s.authenticated = !ctx.server.auth_required();
     Ok(Reply::status("RESET"))
 }
@@ -247,9 +249,11 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         } else if args::is(&a[i], "ID") && i + 1 < a.len() {
             let mut v = Vec::new();
             for id in &a[i + 1..] {
+                // Any integer is accepted; ids that cannot exist simply match nothing.
                 match args::int(id) {
                     Ok(n) if n > 0 => v.push(n as u64),
-                    _ => return Err(CmdError::err("ERR Invalid client ID")),
+                    Ok(_) => {}
+                    Err(_) => return Err(CmdError::err("ERR Invalid client ID")),
                 }
             }
             ids = Some(v);
@@ -312,7 +316,11 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         } else if args::is(k, "LADDR") {
             laddr = Some(args::text(v));
         } else if args::is(k, "USER") {
-            user = Some(args::text(v));
+            let name = args::text(v);
+            if name != "default" {
+                return Err(CmdError::err(format!("ERR No such user '{name}'")));
+            }
+            user = Some(name);
         } else if args::is(k, "MAXAGE") {
             maxage = Some(args::int(v)?);
         } else if args::is(k, "TYPE") {

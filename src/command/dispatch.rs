@@ -9,11 +9,9 @@ use crate::protocol::{args, CmdError, Reply};
 use crate::server::session::Session;
 use crate::server::Server;
 use crate::storage::keyspace::Keyspace;
-use crate::storage::now_ms;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// What a handler can reach: the server, its own session, and the command's start time.
 pub struct Ctx<'a> {
@@ -31,12 +29,12 @@ impl Ctx<'_> {
     }
 
     /// Counts a key lookup for `keyspace_hits` / `keyspace_misses`.
-    pub fn count_lookup(&self, hit: bool) {
-        let s = &self.server.stats;
+    pub fn count_lookup(&mut self, hit: bool) {
+        let c = &mut self.session.counters;
         if hit {
-            s.keyspace_hits.fetch_add(1, Relaxed);
+            c.hits += 1;
         } else {
-            s.keyspace_misses.fetch_add(1, Relaxed);
+            c.misses += 1;
         }
     }
 }
@@ -77,13 +75,12 @@ fn unknown_command(args: &[Bytes]) -> CmdError {
 
 /// Runs one command for a session and returns its reply.
 pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -> Reply {
-    let stats = &server.stats;
-    stats.commands_processed.fetch_add(1, Relaxed);
+    session.counters.commands += 1;
     let reply = match check(session, &args) {
         Ok(id) => run(server, session, id, &args),
         Err((id, e)) => {
             if let Some(id) = id {
-                REGISTRY.entries[id].stats.rejected.fetch_add(1, Relaxed);
+                server.command_stats[id].rejected.fetch_add(1, Relaxed);
             }
             Reply::Error(e)
         }
@@ -120,8 +117,7 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -
         .spec
         .handler
         .expect("non-container commands have handlers");
-    let started = Instant::now();
-    let now = now_ms();
+    let now = session.clock.now_ms();
     session.handle.last_cmd.store(id, Relaxed);
     session.handle.last_ms.store(now, Relaxed);
     let mut ctx = Ctx {
@@ -131,13 +127,11 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -
         spec: entry.spec,
     };
     let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
-    entry.stats.calls.fetch_add(1, Relaxed);
-    entry
-        .stats
-        .usec
-        .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+    let stats = &ctx.server.command_stats[id];
+    stats.calls.fetch_add(1, Relaxed);
+    stats.usec.fetch_add(ctx.session.clock.lap_us(), Relaxed);
     if reply.is_error() {
-        entry.stats.failed.fetch_add(1, Relaxed);
+        stats.failed.fetch_add(1, Relaxed);
     }
     reply
 }

@@ -17,8 +17,8 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("info", -2, LOADING | STALE, CN, &[], command_info, "Returns information about one, multiple or all commands.", "2.8.13", G, "O(N) where N is the number of commands to look up"),
     cmd("docs", -2, LOADING | STALE, CN, &[], command_docs, "Returns documentary information about one, multiple or all commands.", "7.0.0", G, "O(N) where N is the number of commands to look up"),
     cmd("list", -2, LOADING | STALE, CN, &[], command_list, "Returns a list of command names.", "7.0.0", G, "O(N) where N is the total number of Redis commands"),
-    cmd("getkeys", -3, LOADING | STALE, CN, &[], command_getkeys, "Extracts the key names from an arbitrary command.", "2.8.13", G, "O(N) where N is the number of arguments to the command"),
-    cmd("getkeysandflags", -3, LOADING | STALE, CN, &[], command_getkeysandflags, "Extracts the key names and access flags for an arbitrary command.", "7.0.0", G, "O(N) where N is the number of arguments to the command"),
+    cmd("getkeys", -4, LOADING | STALE, CN, &[], command_getkeys, "Extracts the key names from an arbitrary command.", "2.8.13", G, "O(N) where N is the number of arguments to the command"),
+    cmd("getkeysandflags", -4, LOADING | STALE, CN, &[], command_getkeysandflags, "Extracts the key names and access flags for an arbitrary command.", "7.0.0", G, "O(N) where N is the number of arguments to the command"),
     cmd("help", 2, LOADING | STALE, CN, &[], command_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
 ];
 
@@ -36,6 +36,8 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
         group: G,
         complexity: "O(N) where N is the total number of Redis commands",
     },
+    tips: &["nondeterministic_output_order"],
+    key_flags: None,
 }];
 
 fn flag_names(bits: u32, table: &[(u32, &'static str)]) -> Vec<Reply> {
@@ -129,11 +131,14 @@ fn key_spec_reply(ks: &KeySpec) -> Reply {
             ),
         ]),
     };
-    Reply::map_str(vec![
-        ("flags", Reply::Set(flag_names(ks.flags, key_flags::NAMES))),
-        ("begin_search", begin),
-        ("find_keys", find),
-    ])
+    let mut pairs = Vec::with_capacity(4);
+    if !ks.notes.is_empty() {
+        pairs.push(("notes", Reply::bulk(ks.notes)));
+    }
+    pairs.push(("flags", Reply::Set(flag_names(ks.flags, key_flags::NAMES))));
+    pairs.push(("begin_search", begin));
+    pairs.push(("find_keys", find));
+    Reply::map_str(pairs)
 }
 
 fn info_reply(fullname: &str, spec: &CommandSpec) -> Reply {
@@ -160,7 +165,7 @@ fn info_reply(fullname: &str, spec: &CommandSpec) -> Reply {
                 .map(|c| Reply::Status(c.into()))
                 .collect(),
         ),
-        Reply::Array(vec![]),
+        Reply::Array(spec.tips.iter().map(|t| Reply::status(t)).collect()),
         Reply::Array(spec.keys.iter().map(key_spec_reply).collect()),
         Reply::Array(subs),
     ])
@@ -229,7 +234,7 @@ fn command_info(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(
         a[2..]
             .iter()
-            .map(|n| find_entry(n).map_or(Reply::NilArray, |e| info_reply(&e.fullname, e.spec)))
+            .map(|n| find_entry(n).map_or(Reply::Nil, |e| info_reply(&e.fullname, e.spec)))
             .collect(),
     ))
 }
@@ -293,6 +298,10 @@ fn getkeys_common(a: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), Cmd
     let id = super::dispatch::resolve(target)
         .map_err(|_| CmdError::err("ERR Invalid command specified"))?;
     let spec = REGISTRY.entries[id].spec;
+    // Redis's order: a command without key specs is refused before its arity is checked.
+    if spec.keys.is_empty() {
+        return Err(CmdError::err("ERR The command has no key arguments"));
+    }
     if !spec.arity_ok(target.len()) {
         return Err(CmdError::err(
             "ERR Invalid number of arguments specified for command",
@@ -320,15 +329,20 @@ fn command_getkeysandflags(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, Cmd
     let (spec, _) = getkeys_common(a)?;
     let target = &a[2..];
     let mut out = Vec::new();
-    for ks in spec.keys {
+    for (n, ks) in spec.keys.iter().enumerate() {
         let one = CommandSpec {
             keys: std::slice::from_ref(ks),
             ..*spec
         };
+        // Variable-flag specs report what this call really does (SET with or without GET).
+        let flags = match spec.key_flags {
+            Some(f) if ks.flags & key_flags::VARIABLE_FLAGS != 0 => f(target, n),
+            _ => ks.flags,
+        };
         for i in key_positions(&one, target) {
             out.push(Reply::Array(vec![
                 Reply::Bulk(target[i].clone()),
-                Reply::Set(flag_names(ks.flags, key_flags::NAMES)),
+                Reply::Set(flag_names(flags, key_flags::NAMES)),
             ]));
         }
     }

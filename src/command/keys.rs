@@ -123,6 +123,7 @@ mod tests {
                 step: 1,
                 limit: 2,
             },
+            notes: "",
         }];
         assert_eq!(
             key_positions(&spec(&KW), &args("xread count 2 streams s1 s2 0 0")),
@@ -136,6 +137,7 @@ mod tests {
                 first_key: 1,
                 step: 1,
             },
+            notes: "",
         }];
         assert_eq!(
             key_positions(&spec(&NUM), &args("eval s 2 k1 k2 a1")),

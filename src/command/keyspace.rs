@@ -19,42 +19,42 @@ const K2_RO: &[KeySpec] = &[KeySpec::single(2, RO)];
 #[rustfmt::skip]
 const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("encoding", 3, READONLY, KS, K2_RO, object_encoding, "Returns the internal encoding of an object.", "2.2.3", G, "O(1)"),
-    cmd("freq", 3, READONLY, KS, K2_RO, object_freq, "Returns the logarithmic access frequency counter of an object.", "4.0.0", G, "O(1)"),
-    cmd("idletime", 3, READONLY, KS, K2_RO, object_idletime, "Returns the time since the last access to an object.", "2.2.3", G, "O(1)"),
+    cmd("freq", 3, READONLY, KS, K2_RO, object_freq, "Returns the logarithmic access frequency counter of an object.", "4.0.0", G, "O(1)").tips(&["nondeterministic_output"]),
+    cmd("idletime", 3, READONLY, KS, K2_RO, object_idletime, "Returns the time since the last access to an object.", "2.2.3", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("refcount", 3, READONLY, KS, K2_RO, object_refcount, "Returns the reference count of a value of a key.", "2.2.3", G, "O(1)"),
     cmd("help", 2, LOADING | STALE, KS, &[], object_help, "Returns helpful text about the different subcommands.", "6.2.0", G, "O(1)"),
 ];
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("del", -2, WRITE, KS, &[KeySpec::range(1, -1, 1, RM | DELETE)], del, "Deletes one or more keys.", "1.0.0", G, "O(N) where N is the number of keys that will be removed."),
-    cmd("unlink", -2, WRITE | FAST, KS, &[KeySpec::range(1, -1, 1, RM | DELETE)], del, "Asynchronously deletes one or more keys.", "4.0.0", G, "O(1) for each key removed regardless of its size."),
-    cmd("exists", -2, READONLY | FAST, KS, &[KeySpec::range(1, -1, 1, RO)], exists, "Determines whether one or more keys exist.", "1.0.0", G, "O(N) where N is the number of keys to check."),
-    cmd("touch", -2, READONLY | FAST, KS, &[KeySpec::range(1, -1, 1, RO)], touch, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", G, "O(N) where N is the number of keys that will be touched."),
+    cmd("del", -2, WRITE, KS, &[KeySpec::range(1, -1, 1, RM | DELETE)], del, "Deletes one or more keys.", "1.0.0", G, "O(N) where N is the number of keys that will be removed.").tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
+    cmd("unlink", -2, WRITE | FAST, KS, &[KeySpec::range(1, -1, 1, RM | DELETE)], del, "Asynchronously deletes one or more keys.", "4.0.0", G, "O(1) for each key removed regardless of its size.").tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
+    cmd("exists", -2, READONLY | FAST, KS, &[KeySpec::range(1, -1, 1, RO)], exists, "Determines whether one or more keys exist.", "1.0.0", G, "O(N) where N is the number of keys to check.").tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
+    cmd("touch", -2, READONLY | FAST, KS, &[KeySpec::range(1, -1, 1, RO)], touch, "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1", G, "O(N) where N is the number of keys that will be touched.").tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
     cmd("type", 2, READONLY | FAST, KS, &[KeySpec::single(1, RO)], type_, "Determines the type of value stored at a key.", "1.0.0", G, "O(1)"),
     cmd("rename", 3, WRITE, KS, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, OW | UPDATE)], rename, "Renames a key and overwrites the destination.", "1.0.0", G, "O(1)"),
     cmd("renamenx", 3, WRITE | FAST, KS, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, OW | INSERT)], renamenx, "Renames a key only when the target key name doesn't exist.", "1.0.0", G, "O(1)"),
     cmd("copy", -3, WRITE | DENYOOM, KS, &[KeySpec::single(1, RO | ACCESS), KeySpec::single(2, OW | UPDATE)], copy, "Copies the value of a key to a new key.", "6.2.0", G, "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
     cmd("move", 3, WRITE | FAST, KS, &[KeySpec::single(1, RW | ACCESS | DELETE)], move_, "Moves a key to another database.", "1.0.0", G, "O(1)"),
-    cmd("keys", 2, READONLY, &["@keyspace", "@dangerous"], &[], keys, "Returns all key names that match a pattern.", "1.0.0", G, "O(N) with N being the number of keys in the database."),
-    cmd("scan", -2, READONLY, KS, &[], scan, "Iterates over the key names in the database.", "2.8.0", G, "O(1) for every call. O(N) for a complete iteration."),
-    cmd("randomkey", 1, READONLY, KS, &[], randomkey, "Returns a random key name from the database.", "1.0.0", G, "O(1)"),
+    cmd("keys", 2, READONLY, &["@keyspace", "@dangerous"], &[], keys, "Returns all key names that match a pattern.", "1.0.0", G, "O(N) with N being the number of keys in the database.").tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
+    cmd("scan", -2, READONLY, KS, &[], scan, "Iterates over the key names in the database.", "2.8.0", G, "O(1) for every call. O(N) for a complete iteration.").tips(&["nondeterministic_output", "request_policy:special", "response_policy:special"]),
+    cmd("randomkey", 1, READONLY, KS, &[], randomkey, "Returns a random key name from the database.", "1.0.0", G, "O(1)").tips(&["request_policy:all_shards", "response_policy:special", "nondeterministic_output"]),
     cmd("expire", -3, WRITE | FAST, KS, K1_RW_UPD, expire, "Sets the expiration time of a key in seconds.", "1.0.0", G, "O(1)"),
     cmd("pexpire", -3, WRITE | FAST, KS, K1_RW_UPD, pexpire, "Sets the expiration time of a key in milliseconds.", "2.6.0", G, "O(1)"),
     cmd("expireat", -3, WRITE | FAST, KS, K1_RW_UPD, expireat, "Sets the expiration time of a key to a Unix timestamp.", "1.2.0", G, "O(1)"),
     cmd("pexpireat", -3, WRITE | FAST, KS, K1_RW_UPD, pexpireat, "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0", G, "O(1)"),
-    cmd("ttl", 2, READONLY | FAST, KS, K1_RO_ACC, ttl, "Returns the expiration time in seconds of a key.", "1.0.0", G, "O(1)"),
-    cmd("pttl", 2, READONLY | FAST, KS, K1_RO_ACC, pttl, "Returns the expiration time in milliseconds of a key.", "2.6.0", G, "O(1)"),
+    cmd("ttl", 2, READONLY | FAST, KS, K1_RO_ACC, ttl, "Returns the expiration time in seconds of a key.", "1.0.0", G, "O(1)").tips(&["nondeterministic_output"]),
+    cmd("pttl", 2, READONLY | FAST, KS, K1_RO_ACC, pttl, "Returns the expiration time in milliseconds of a key.", "2.6.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("expiretime", 2, READONLY | FAST, KS, K1_RO_ACC, expiretime, "Returns the expiration time of a key as a Unix timestamp.", "7.0.0", G, "O(1)"),
     cmd("pexpiretime", 2, READONLY | FAST, KS, K1_RO_ACC, pexpiretime, "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0", G, "O(1)"),
     cmd("persist", 2, WRITE | FAST, KS, K1_RW_UPD, persist, "Removes the expiration time of a key.", "2.2.0", G, "O(1)"),
     container("object", -2, 0, OBJECT_SUBCOMMANDS, "A container for object introspection commands.", "2.2.3", G),
-    cmd("dump", 2, READONLY, KS, K1_RO_ACC, dump_, "Returns a serialized representation of the value stored at a key.", "2.6.0", G, "O(1) to access the key and additional O(N*M) to serialize it."),
+    cmd("dump", 2, READONLY, KS, K1_RO_ACC, dump_, "Returns a serialized representation of the value stored at a key.", "2.6.0", G, "O(1) to access the key and additional O(N*M) to serialize it.").tips(&["nondeterministic_output"]),
     cmd("restore", -4, WRITE | DENYOOM, &["@keyspace", "@dangerous"], &[KeySpec::single(1, OW | UPDATE)], restore, "Creates a key from the serialized representation of a value.", "2.6.0", G, "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value."),
 ];
 
 /// How an expiry argument is expressed.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 pub enum Unit {
     Seconds,
     Millis,
@@ -150,7 +150,7 @@ fn renamenx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// Parses a database index argument against the store's database count.
 fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
-    let n = args::int(arg)?;
+    let n = args::int32(arg)?;
     if n < 0 || n as usize >= ctx.session.store.databases() {
         return Err(CmdError::DbIndexOutOfRange);
     }
@@ -402,7 +402,8 @@ fn pttl(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// EXPIRETIME key
 fn expiretime(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(ttl_generic(ctx, &a[1], |at, _| (at / 1000) as i64))
+    // Rounded to the nearest second, as Redis does.
+    Ok(ttl_generic(ctx, &a[1], |at, _| ((at + 500) / 1000) as i64))
 }
 
 /// PEXPIRETIME key
@@ -532,14 +533,15 @@ fn restore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         i += 1;
     }
+    let key = &a[1];
+    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
+    // Redis's order: options, then BUSYKEY, then the TTL, then the payload.
+    if !replace && t.exists(key) {
+        return Err(CmdError::err("BUSYKEY Target key name already exists."));
+    }
     let ttl = args::int(&a[2])?;
     if ttl < 0 {
         return Err(CmdError::err("ERR Invalid TTL value, must be >= 0"));
-    }
-    let key = &a[1];
-    let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    if !replace && t.exists(key) {
-        return Err(CmdError::err("BUSYKEY Target key name already exists."));
     }
     let value = dump::deserialize(&a[3]).map_err(|e| match e {
         DumpError::VersionOrChecksum => {

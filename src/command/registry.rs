@@ -2,11 +2,11 @@
 //!
 //! Built once on first use. Top-level commands are found by lowercase name; subcommands of
 //! container commands (CLIENT, CONFIG, ...) by `(parent, name)`. Each entry, subcommands
-//! included, has an id that indexes its `INFO commandstats` counters.
+//! included, has an id; each server keeps its `INFO commandstats` counters in a slice indexed
+//! by that id (`CommandStats`), so servers sharing a process (tests) do not share statistics.
 
 use super::spec::CommandSpec;
 use super::{connection, introspection, keyspace, server, string};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
 
@@ -30,13 +30,13 @@ pub struct Entry {
     pub spec: &'static CommandSpec,
     /// `get`, or `client|list` for a subcommand (Redis's fullname).
     pub fullname: String,
-    pub stats: CommandStats,
 }
 
 pub struct Registry {
     pub entries: Vec<Entry>,
-    top: HashMap<&'static str, usize>,
-    subs: HashMap<(usize, &'static str), usize>,
+    // Byte keys and foldhash: this lookup runs for every command.
+    top: foldhash::HashMap<&'static [u8], usize>,
+    subs: foldhash::HashMap<(usize, &'static [u8]), usize>,
 }
 
 /// All family tables, in the order `COMMAND` lists them.
@@ -54,8 +54,8 @@ impl Registry {
     fn build() -> Registry {
         let mut r = Registry {
             entries: Vec::new(),
-            top: HashMap::new(),
-            subs: HashMap::new(),
+            top: Default::default(),
+            subs: Default::default(),
         };
         for table in tables() {
             for spec in table {
@@ -63,18 +63,16 @@ impl Registry {
                 r.entries.push(Entry {
                     spec,
                     fullname: spec.name.to_string(),
-                    stats: CommandStats::default(),
                 });
-                let dup = r.top.insert(spec.name, id);
+                let dup = r.top.insert(spec.name.as_bytes(), id);
                 assert!(dup.is_none(), "command {} declared twice", spec.name);
                 for sub in spec.subcommands {
                     let sid = r.entries.len();
                     r.entries.push(Entry {
                         spec: sub,
                         fullname: format!("{}|{}", spec.name, sub.name),
-                        stats: CommandStats::default(),
                     });
-                    r.subs.insert((id, sub.name), sid);
+                    r.subs.insert((id, sub.name.as_bytes()), sid);
                 }
             }
         }
@@ -101,14 +99,14 @@ impl Registry {
     }
 }
 
-fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b str> {
+fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
     if name.len() > buf.len() {
         return None;
     }
     for (d, s) in buf.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();
     }
-    std::str::from_utf8(&buf[..name.len()]).ok()
+    Some(&buf[..name.len()])
 }
 
 pub static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::build);

@@ -17,26 +17,26 @@ const G: &str = "server";
 #[rustfmt::skip]
 const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("usage", -3, READONLY, SV, &[KeySpec::single(2, RO)], memory_usage, "Estimates the memory usage of a key.", "4.0.0", G, "O(N) where N is the number of samples."),
-    cmd("stats", 2, 0, SV, &[], memory_stats, "Returns details about memory usage.", "4.0.0", G, "O(1)"),
-    cmd("doctor", 2, 0, SV, &[], memory_doctor, "Outputs a memory problems report.", "4.0.0", G, "O(1)"),
+    cmd("stats", 2, 0, SV, &[], memory_stats, "Returns details about memory usage.", "4.0.0", G, "O(1)").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    cmd("doctor", 2, 0, SV, &[], memory_doctor, "Outputs a memory problems report.", "4.0.0", G, "O(1)").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     cmd("help", 2, LOADING | STALE, SV, &[], memory_help, "Returns helpful text about the different subcommands.", "4.0.0", G, "O(1)"),
 ];
 
 #[rustfmt::skip]
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_get, "Returns the effective values of configuration parameters.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided"),
-    cmd("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_set, "Sets configuration parameters in-flight.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided"),
-    cmd("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_resetstat, "Resets the server's statistics.", "2.0.0", G, "O(1)"),
+    cmd("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_set, "Sets configuration parameters in-flight.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided").tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    cmd("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_resetstat, "Resets the server's statistics.", "2.0.0", G, "O(1)").tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     cmd("help", 2, LOADING | STALE, SV, &[], config_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
 ];
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("info", -1, LOADING | STALE | SENTINEL, &["@dangerous"], &[], info, "Returns information and statistics about the server.", "1.0.0", G, "O(1)"),
-    cmd("dbsize", 1, READONLY | FAST, KSP, &[], dbsize, "Returns the number of keys in the database.", "1.0.0", G, "O(1)"),
-    cmd("flushdb", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushdb, "Removes all keys from the current database.", "1.0.0", G, "O(N) where N is the number of keys in the selected database"),
-    cmd("flushall", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushall, "Removes all keys from all databases.", "1.0.0", G, "O(N) where N is the total number of keys in all databases"),
-    cmd("time", 1, LOADING | STALE | FAST, SV, &[], time, "Returns the server time.", "2.6.0", G, "O(1)"),
+    cmd("info", -1, LOADING | STALE | SENTINEL, &["@dangerous"], &[], info, "Returns information and statistics about the server.", "1.0.0", G, "O(1)").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    cmd("dbsize", 1, READONLY | FAST, KSP, &[], dbsize, "Returns the number of keys in the database.", "1.0.0", G, "O(1)").tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    cmd("flushdb", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushdb, "Removes all keys from the current database.", "1.0.0", G, "O(N) where N is the number of keys in the selected database").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("flushall", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushall, "Removes all keys from all databases.", "1.0.0", G, "O(N) where N is the total number of keys in all databases").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("time", 1, LOADING | STALE | FAST, SV, &[], time, "Returns the server time.", "2.6.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, SV, &[], shutdown, "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", G, "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
     container("memory", -2, 0, MEMORY_SUBCOMMANDS, "A container for memory diagnostics commands.", "4.0.0", G),
     container("config", -2, 0, CONFIG_SUBCOMMANDS, "A container for server configuration commands.", "2.0.0", G),
@@ -165,7 +165,9 @@ const SECTIONS_DEFAULT: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
     "errorstats",
+    "cluster",
     "keyspace",
 ];
 
@@ -191,8 +193,10 @@ fn info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         "stats",
         "replication",
         "cpu",
+        "modules",
         "commandstats",
         "errorstats",
+        "cluster",
         "keyspace",
     ];
     for section in order {
@@ -330,15 +334,20 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "used_cpu_sys:{sys:.6}\r")?;
             writeln!(o, "used_cpu_user:{user:.6}\r")?;
         }
+        "modules" => writeln!(o, "# Modules\r")?,
+        "cluster" => {
+            writeln!(o, "# Cluster\r")?;
+            writeln!(o, "cluster_enabled:0\r")?;
+        }
         "commandstats" => {
             writeln!(o, "# Commandstats\r")?;
-            for e in &REGISTRY.entries {
-                let calls = e.stats.calls.load(Relaxed);
-                let (rej, failed) = (e.stats.rejected.load(Relaxed), e.stats.failed.load(Relaxed));
+            for (e, st) in REGISTRY.entries.iter().zip(srv.command_stats.iter()) {
+                let calls = st.calls.load(Relaxed);
+                let (rej, failed) = (st.rejected.load(Relaxed), st.failed.load(Relaxed));
                 if calls == 0 && rej == 0 && failed == 0 {
                     continue;
                 }
-                let usec = e.stats.usec.load(Relaxed);
+                let usec = st.usec.load(Relaxed);
                 let per = if calls > 0 {
                     usec as f64 / calls as f64
                 } else {
@@ -372,10 +381,11 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
                 }
                 writeln!(
                     o,
-                    "db{}:keys={},expires={},avg_ttl=0\r",
+                    "db{}:keys={},expires={},avg_ttl={}\r",
                     ks.index,
                     ks.len(),
-                    ks.volatile_len()
+                    ks.volatile_len(),
+                    ks.avg_ttl()
                 )?;
             }
         }
@@ -526,7 +536,7 @@ fn config_get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// CONFIG SET parameter value [parameter value ...]
 fn config_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     if !(a.len() - 2).is_multiple_of(2) {
-        return Err(CmdError::WrongArity("config|set".into()));
+        return Err(CmdError::Syntax);
     }
     let pairs: Vec<(&[u8], &[u8])> = a[2..]
         .chunks_exact(2)
@@ -539,8 +549,8 @@ fn config_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     ctx.server.stats.reset();
-    for e in &REGISTRY.entries {
-        e.stats.reset();
+    for st in ctx.server.command_stats.iter() {
+        st.reset();
     }
     Ok(Reply::Ok)
 }

@@ -117,6 +117,8 @@ pub struct KeySpec {
     pub flags: u32,
     pub begin: Begin,
     pub find: Find,
+    /// Redis's `notes` for the spec (empty: none).
+    pub notes: &'static str,
 }
 
 impl KeySpec {
@@ -130,7 +132,13 @@ impl KeySpec {
                 step: 1,
                 limit: 0,
             },
+            notes: "",
         }
+    }
+
+    pub const fn notes(mut self, notes: &'static str) -> KeySpec {
+        self.notes = notes;
+        self
     }
 
     /// Keys from `index` to `last_key` (negative: from the end) every `step` arguments.
@@ -143,9 +151,35 @@ impl KeySpec {
                 step,
                 limit: 0,
             },
+            notes: "",
         }
     }
 }
+
+/// Redis's ACL category table order.
+pub const ACL_CATEGORY_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
 
 /// Documentation reported by `COMMAND DOCS`.
 #[derive(Debug, Clone, Copy)]
@@ -171,6 +205,11 @@ pub struct CommandSpec {
     pub subcommands: &'static [CommandSpec],
     pub handler: Option<Handler>,
     pub doc: Doc,
+    /// Redis's command tips (`nondeterministic_output`, `request_policy:...`).
+    pub tips: &'static [&'static str],
+    /// For key specs flagged `VARIABLE_FLAGS`: the flags a given call really has
+    /// (`COMMAND GETKEYSANDFLAGS`), from the arguments and the spec's index.
+    pub key_flags: Option<fn(&[Bytes], usize) -> u32>,
 }
 
 impl CommandSpec {
@@ -187,7 +226,8 @@ impl CommandSpec {
         (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    /// ACL categories: the declared ones plus those Redis derives from flags.
+    /// ACL categories: the declared ones plus those Redis derives from flags, in the order of
+    /// Redis's category table (which is the order `COMMAND INFO` lists them in).
     pub fn acl_categories(&self) -> Vec<&'static str> {
         use flags::*;
         let mut cats: Vec<&'static str> = self.acl.to_vec();
@@ -207,7 +247,18 @@ impl CommandSpec {
             cats.push("@dangerous");
         }
         cats.push(if self.has(FAST) { "@fast" } else { "@slow" });
+        cats.sort_by_key(|c| ACL_CATEGORY_ORDER.iter().position(|o| o == c));
         cats
+    }
+
+    pub const fn tips(mut self, tips: &'static [&'static str]) -> CommandSpec {
+        self.tips = tips;
+        self
+    }
+
+    pub const fn key_flags(mut self, f: fn(&[Bytes], usize) -> u32) -> CommandSpec {
+        self.key_flags = Some(f);
+        self
     }
 }
 
@@ -239,6 +290,8 @@ pub const fn cmd(
             group,
             complexity,
         },
+        tips: &[],
+        key_flags: None,
     }
 }
 
@@ -266,5 +319,7 @@ pub const fn container(
             group,
             complexity: "Depends on subcommand.",
         },
+        tips: &[],
+        key_flags: None,
     }
 }

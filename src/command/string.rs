@@ -18,26 +18,26 @@ const K1_RW: &[KeySpec] = &[KeySpec::single(1, RW | ACCESS | UPDATE)];
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
     cmd("get", 2, READONLY | FAST, S, K1_RO, get, "Returns the string value of a key.", "1.0.0", G, "O(1)"),
-    cmd("set", -3, WRITE | DENYOOM, S, &[KeySpec::single(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS)], set,
-        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", G, "O(1)"),
+    cmd("set", -3, WRITE | DENYOOM, S, &[KeySpec::single(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS).notes("RW and ACCESS due to the optional `GET` argument")], set,
+        "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", G, "O(1)").key_flags(set_key_flags),
     cmd("setnx", 3, WRITE | DENYOOM | FAST, S, &[KeySpec::single(1, OW | INSERT)], setnx,
         "Set the string value of a key only when the key doesn't exist.", "1.0.0", G, "O(1)"),
     cmd("setex", 4, WRITE | DENYOOM, S, &[KeySpec::single(1, OW | UPDATE)], setex,
         "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", G, "O(1)"),
     cmd("psetex", 4, WRITE | DENYOOM, S, &[KeySpec::single(1, OW | UPDATE)], psetex,
         "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", G, "O(1)"),
-    cmd("getex", -2, WRITE | FAST, S, K1_RW, getex,
+    cmd("getex", -2, WRITE | FAST, S, &[KeySpec::single(1, RW | ACCESS | UPDATE).notes("RW and UPDATE because it changes the TTL")], getex,
         "Returns the string value of a key after setting its expiration time.", "6.2.0", G, "O(1)"),
     cmd("getdel", 2, WRITE | FAST, S, &[KeySpec::single(1, RW | ACCESS | DELETE)], getdel,
         "Returns the string value of a key after deleting the key.", "6.2.0", G, "O(1)"),
     cmd("getset", 3, WRITE | DENYOOM | FAST, S, K1_RW, getset,
         "Returns the previous string value of a key after setting it to a new value.", "1.0.0", G, "O(1)"),
     cmd("mget", -2, READONLY | FAST, S, &[KeySpec::range(1, -1, 1, RO | ACCESS)], mget,
-        "Atomically returns the string values of one or more keys.", "1.0.0", G, "O(N) where N is the number of keys to retrieve."),
+        "Atomically returns the string values of one or more keys.", "1.0.0", G, "O(N) where N is the number of keys to retrieve.").tips(&["request_policy:multi_shard"]),
     cmd("mset", -3, WRITE | DENYOOM, S, &[KeySpec::range(1, -1, 2, OW | UPDATE)], mset,
-        "Atomically creates or modifies the string values of one or more keys.", "1.0.1", G, "O(N) where N is the number of keys to set."),
+        "Atomically creates or modifies the string values of one or more keys.", "1.0.1", G, "O(N) where N is the number of keys to set.").tips(&["request_policy:multi_shard", "response_policy:all_succeeded"]),
     cmd("msetnx", -3, WRITE | DENYOOM, S, &[KeySpec::range(1, -1, 2, OW | INSERT)], msetnx,
-        "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", G, "O(N) where N is the number of keys to set."),
+        "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", G, "O(N) where N is the number of keys to set.").tips(&["request_policy:multi_shard", "response_policy:agg_min"]),
     cmd("incr", 2, WRITE | DENYOOM | FAST, S, K1_RW, incr,
         "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0", G, "O(1)"),
     cmd("decr", 2, WRITE | DENYOOM | FAST, S, K1_RW, decr,
@@ -62,9 +62,20 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Finds the longest common substring.", "7.0.0", G, "O(N*M) where N and M are the lengths of s1 and s2, respectively"),
 ];
 
+/// SET's key flags for one call: a plain SET only overwrites; with GET it also reads.
+fn set_key_flags(args: &[Bytes], _spec: usize) -> u32 {
+    if args.iter().skip(3).any(|a| args::is(a, "GET")) {
+        RW | ACCESS | UPDATE
+    } else {
+        OW | UPDATE
+    }
+}
+
 /// Redis's limit on the size a string may grow to by APPEND/SETRANGE.
-fn check_size(ctx: &Ctx<'_>, len: usize) -> Result<(), CmdError> {
-    if len as i64 > ctx.server.params.proto_max_bulk_len() {
+/// Takes the size as `offset` + `extra` so an overflowing sum is refused, not wrapped.
+fn check_size(ctx: &Ctx<'_>, offset: usize, extra: usize) -> Result<(), CmdError> {
+    let total = offset.checked_add(extra).map_or(u64::MAX, |t| t as u64);
+    if total > ctx.server.params.proto_max_bulk_len().max(0) as u64 {
         return Err(CmdError::err(
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
         ));
@@ -146,44 +157,91 @@ fn set_generic(
     Ok(if get_old { old_reply(old) } else { Reply::Ok })
 }
 
-/// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
-/// PXAT unix-time-milliseconds | KEEPTTL]
-fn set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (mut cond, mut ttl, mut get_old) = (Cond::Always, Ttl::Clear, false);
-    let mut ttl_given = false;
-    let mut i = 3;
+/// The expiry option of SET and GETEX. Repeating the same option is allowed (the last value
+/// wins), mixing two different ones is a syntax error, as in Redis.
+#[derive(Clone, Copy, PartialEq)]
+enum TtlOpt {
+    At(Unit),
+    KeepTtl,
+    Persist,
+}
+
+/// Recognises an expiry option; `keep_or_persist` is the flag-only option the command allows.
+fn ttl_opt(opt: &[u8], keep_or_persist: TtlOpt) -> Option<TtlOpt> {
+    let unit = if args::is(opt, "EX") {
+        Unit::Seconds
+    } else if args::is(opt, "PX") {
+        Unit::Millis
+    } else if args::is(opt, "EXAT") {
+        Unit::UnixSeconds
+    } else if args::is(opt, "PXAT") {
+        Unit::UnixMillis
+    } else if (keep_or_persist == TtlOpt::KeepTtl && args::is(opt, "KEEPTTL"))
+        || (keep_or_persist == TtlOpt::Persist && args::is(opt, "PERSIST"))
+    {
+        return Some(keep_or_persist);
+    } else {
+        return None;
+    };
+    Some(TtlOpt::At(unit))
+}
+
+/// Parses the expiry options starting at `a[from]`, calling `other` for anything else.
+/// Returns the chosen option and its argument.
+fn parse_ttl_opts(
+    a: &[Bytes],
+    from: usize,
+    flag_opt: TtlOpt,
+    mut other: impl FnMut(&[u8]) -> bool,
+) -> Result<Option<(TtlOpt, Option<&Bytes>)>, CmdError> {
+    let mut chosen: Option<(TtlOpt, Option<&Bytes>)> = None;
+    let mut i = from;
     while i < a.len() {
-        let opt = &a[i];
-        let has_next = i + 1 < a.len();
-        if args::is(opt, "NX") && cond != Cond::Xx {
-            cond = Cond::Nx;
-        } else if args::is(opt, "XX") && cond != Cond::Nx {
-            cond = Cond::Xx;
-        } else if args::is(opt, "GET") {
-            get_old = true;
-        } else if args::is(opt, "KEEPTTL") && !ttl_given {
-            ttl = Ttl::Keep;
-            ttl_given = true;
-        } else if !ttl_given && has_next {
-            let unit = if args::is(opt, "EX") {
-                Unit::Seconds
-            } else if args::is(opt, "PX") {
-                Unit::Millis
-            } else if args::is(opt, "EXAT") {
-                Unit::UnixSeconds
-            } else if args::is(opt, "PXAT") {
-                Unit::UnixMillis
-            } else {
-                return Err(CmdError::Syntax);
-            };
-            ttl = Ttl::At(deadline(&a[i + 1], unit, ctx.now, "set", true)?);
-            ttl_given = true;
-            i += 1;
-        } else {
-            return Err(CmdError::Syntax);
+        match ttl_opt(&a[i], flag_opt) {
+            Some(o) if chosen.is_none_or(|(c, _)| c == o) => {
+                if let TtlOpt::At(_) = o {
+                    let value = a.get(i + 1).ok_or(CmdError::Syntax)?;
+                    chosen = Some((o, Some(value)));
+                    i += 1;
+                } else {
+                    chosen = Some((o, None));
+                }
+            }
+            Some(_) => return Err(CmdError::Syntax),
+            None if other(&a[i]) => {}
+            None => return Err(CmdError::Syntax),
         }
         i += 1;
     }
+    Ok(chosen)
+}
+
+/// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// PXAT unix-time-milliseconds | KEEPTTL]
+fn set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let (mut cond, mut get_old, mut conflict) = (Cond::Always, false, false);
+    let chosen = parse_ttl_opts(a, 3, TtlOpt::KeepTtl, |opt| {
+        if args::is(opt, "NX") {
+            conflict |= cond == Cond::Xx;
+            cond = Cond::Nx;
+        } else if args::is(opt, "XX") {
+            conflict |= cond == Cond::Nx;
+            cond = Cond::Xx;
+        } else if args::is(opt, "GET") {
+            get_old = true;
+        } else {
+            return false;
+        }
+        true
+    })?;
+    if conflict {
+        return Err(CmdError::Syntax);
+    }
+    let ttl = match chosen {
+        None => Ttl::Clear,
+        Some((TtlOpt::At(unit), Some(v))) => Ttl::At(deadline(v, unit, ctx.now, "set", true)?),
+        Some(_) => Ttl::Keep,
+    };
     set_generic(ctx, &a[1], &a[2], cond, ttl, get_old)
 }
 
@@ -213,44 +271,25 @@ fn getset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | PERSIST]
 fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    // None: leave the TTL alone; Some(0): PERSIST.
-    let mut new_ttl: Option<u64> = None;
-    let mut i = 2;
-    while i < a.len() {
-        let opt = &a[i];
-        if args::is(opt, "PERSIST") && new_ttl.is_none() {
-            new_ttl = Some(0);
-        } else if new_ttl.is_none() && i + 1 < a.len() {
-            let unit = if args::is(opt, "EX") {
-                Unit::Seconds
-            } else if args::is(opt, "PX") {
-                Unit::Millis
-            } else if args::is(opt, "EXAT") {
-                Unit::UnixSeconds
-            } else if args::is(opt, "PXAT") {
-                Unit::UnixMillis
-            } else {
-                return Err(CmdError::Syntax);
-            };
-            new_ttl = Some(deadline(&a[i + 1], unit, ctx.now, "getex", true)?);
-            i += 1;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 1;
-    }
+    let chosen = parse_ttl_opts(a, 2, TtlOpt::Persist, |_| false)?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let Some(v) = read_str(&mut t, &a[1])?.map(Str::to_bytes) else {
+        // As Redis: a missing key answers nil before the time argument is validated.
         return Ok(Reply::Nil);
     };
-    match new_ttl {
-        Some(at) if at != 0 && at <= t.now => {
-            t.remove(&a[1]);
-        }
-        Some(at) => {
-            t.set_expire(&a[1], at);
-        }
+    match chosen {
         None => {}
+        Some((TtlOpt::At(unit), Some(arg))) => {
+            let at = deadline(arg, unit, t.now, "getex", true)?;
+            if at <= t.now {
+                t.remove(&a[1]);
+            } else {
+                t.set_expire(&a[1], at);
+            }
+        }
+        Some(_) => {
+            t.set_expire(&a[1], 0);
+        }
     }
     Ok(Reply::Bulk(v))
 }
@@ -361,29 +400,21 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let key = &a[1];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let cur = match read_str(&mut t, key)? {
-        None => 0.0,
-        Some(s) => s.with_bytes(args::parse_f64).ok_or(CmdError::NotFloat)?,
+        None => Bytes::from_static(b"0"),
+        Some(s) => s.to_bytes(),
     };
-    let new = cur + by;
-    if new.is_nan() || new.is_infinite() {
+    let cur_f = args::parse_f64(&cur).ok_or(CmdError::NotFloat)?;
+    if !(cur_f + by).is_finite() {
         return Err(CmdError::NanOrInfinity);
     }
-    let text = format_long_double(new);
-    let value = Value::Str(Str::from_slice(text.as_bytes()));
+    let text = crate::util::decimal::add(&cur, &a[2])
+        .unwrap_or_else(|| crate::util::decimal::format_fixed(cur_f + by));
+    // Redis stores the result as a plain string (never the int encoding).
+    let value = Value::Str(Str::raw(text.as_bytes()));
     if t.update(key, |v| *v = value.clone()).is_none() {
         t.set(key, value, 0);
     }
     Ok(Reply::bulk(text))
-}
-
-/// INCRBYFLOAT's human format: fixed notation, shortest digits that round-trip, no exponent.
-fn format_long_double(v: f64) -> String {
-    let s = crate::protocol::reply::format_double(v);
-    if !s.contains('e') {
-        return s;
-    }
-    // Large magnitudes: print the integer digits in full, as Redis's %.17Lf does.
-    format!("{v:.0}")
 }
 
 /// APPEND key value
@@ -392,12 +423,12 @@ fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let cur_len = match read_str(&mut t, key)? {
         None => {
-            t.set(key, Value::Str(Str::raw(extra)), 0);
+            t.set(key, Value::Str(Str::from_slice(extra)), 0);
             return Ok(Reply::Int(extra.len() as i64));
         }
         Some(s) => s.len(),
     };
-    check_size(ctx, cur_len + extra.len())?;
+    check_size(ctx, cur_len, extra.len())?;
     let new_len = t
         .update(key, |v| {
             let s = v.as_str_mut().expect("checked string");
@@ -405,7 +436,7 @@ fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             s.with_bytes(|b| buf.extend_from_slice(b));
             buf.extend_from_slice(extra);
             let len = buf.len();
-            *s = Str::raw(&buf);
+            *s = Str::modified(&buf);
             len
         })
         .expect("key is live");
@@ -464,7 +495,7 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         // Nothing to write: report the current length without creating the key.
         return Ok(Reply::Int(cur_len.unwrap_or(0) as i64));
     }
-    check_size(ctx, offset + patch.len())?;
+    check_size(ctx, offset, patch.len())?;
     let splice = |old: &[u8]| {
         let mut buf = BytesMut::from(old);
         if buf.len() < offset + patch.len() {
@@ -476,14 +507,14 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let new_len = match cur_len {
         None => {
             let buf = splice(&[]);
-            t.set(key, Value::Str(Str::raw(&buf)), 0);
+            t.set(key, Value::Str(Str::modified(&buf)), 0);
             buf.len()
         }
         Some(_) => t
             .update(key, |v| {
                 let s = v.as_str_mut().expect("checked string");
                 let buf = s.with_bytes(splice);
-                *s = Str::raw(&buf);
+                *s = Str::modified(&buf);
                 buf.len()
             })
             .expect("key is live"),

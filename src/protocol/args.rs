@@ -9,6 +9,17 @@ pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
     parse_i64(arg).ok_or(CmdError::NotInteger)
 }
 
+/// A 32-bit integer argument (Redis's `getIntFromObjectOrReply`: database indexes).
+pub fn int32(arg: &[u8]) -> Result<i64, CmdError> {
+    let v = int(arg)?;
+    if v < i32::MIN as i64 || v > i32::MAX as i64 {
+        return Err(CmdError::err(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
+    Ok(v)
+}
+
 /// A non-negative integer argument that must fit `usize` (counts, indexes, limits).
 pub fn uint(arg: &[u8]) -> Result<u64, CmdError> {
     match parse_i64(arg) {
@@ -32,6 +43,7 @@ pub fn parse_f64(arg: &[u8]) -> Option<f64> {
         "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
         "-inf" | "-infinity" => f64::NEG_INFINITY,
         lower if lower.contains("inf") || lower.contains("nan") => return None,
+        lower if lower.trim_start_matches(['+', '-']).starts_with("0x") => parse_hex_float(lower)?,
         _ => s.parse().ok()?,
     };
     if v.is_nan() {
@@ -39,6 +51,35 @@ pub fn parse_f64(arg: &[u8]) -> Option<f64> {
     } else {
         Some(v)
     }
+}
+
+/// C's hexadecimal floats (`0x10`, `0x1.8p3`), which Redis accepts through `strtold`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, s) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let s = s.strip_prefix("0x")?;
+    let (mant, exp) = match s.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    let v = v * 2f64.powi(exp);
+    Some(if neg { -v } else { v })
 }
 
 /// ASCII case-insensitive comparison of an argument with an option name.
@@ -64,5 +105,8 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b""), None);
         assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b"0x"), None);
     }
 }

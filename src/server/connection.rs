@@ -14,7 +14,6 @@ use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::debug;
@@ -69,30 +68,16 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
         if inbuf.capacity() - inbuf.len() < want / 2 {
             inbuf.reserve(want);
         }
-        let idle = server.params.timeout();
-        let read = async {
-            if idle > 0 {
-                match tokio::time::timeout(
-                    Duration::from_secs(idle as u64),
-                    stream.read_buf(&mut inbuf),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(_) => Ok(0),
-                }
-            } else {
-                stream.read_buf(&mut inbuf).await
-            }
-        };
+        // Idle clients are closed by the server cron (`timeout`), which kills them.
         let n = tokio::select! {
-            r = read => match r {
+            r = stream.read_buf(&mut inbuf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             },
             _ = &mut killed => return,
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+        handle.last_ms.store(now_ms(), Relaxed);
         if inbuf.len() as i64 > server.params.client_query_buffer_limit() {
             debug!(
                 client = handle.id,
@@ -101,7 +86,9 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             return;
         }
 
+        session.begin_batch();
         let close = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
+        session.flush_counters(&server.stats);
         if !out.is_empty() {
             if stream.write_all(&out).await.is_err() {
                 return;

@@ -6,6 +6,7 @@
 pub mod connection;
 pub mod session;
 
+use crate::command::registry::{CommandStats, REGISTRY};
 use crate::config::{params::Params, Config};
 use crate::storage::{now_ms, Storage};
 use dashmap::DashMap;
@@ -58,6 +59,8 @@ impl Stats {
 
 pub struct Server {
     pub config: Config,
+    /// `INFO commandstats` counters, indexed by registry id.
+    pub command_stats: Box<[CommandStats]>,
     pub params: Params,
     pub storage: Storage,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
@@ -119,6 +122,21 @@ impl Server {
         }
     }
 
+    /// Closes clients idle for longer than `timeout` seconds (Redis's clientsCron), so a
+    /// CONFIG SET of the timeout also reaches connections that are already idle.
+    fn close_idle_clients(&self) {
+        let timeout = self.params.timeout();
+        if timeout <= 0 {
+            return;
+        }
+        let now = now_ms();
+        for c in self.clients.iter() {
+            if now.saturating_sub(c.last_ms.load(Relaxed)) > timeout as u64 * 1000 {
+                c.kill();
+            }
+        }
+    }
+
     /// Whether new connections start unauthenticated.
     pub fn auth_required(&self) -> bool {
         self.params
@@ -170,6 +188,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let params = Params::new();
     apply_config_to_params(&config, &params, addr)?;
     let server = Arc::new(Server {
+        command_stats: REGISTRY
+            .entries
+            .iter()
+            .map(|_| CommandStats::default())
+            .collect(),
         storage: Storage::new(config.server.databases),
         params,
         config,
@@ -290,6 +313,7 @@ async fn active_expiry_loop(server: Arc<Server>) {
             break;
         }
         server.sample_ops();
+        server.close_idle_clients();
         let srv = server.clone();
         // The sweep takes shard locks: run it off the async workers.
         let reclaimed = tokio::task::spawn_blocking(move || {

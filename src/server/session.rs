@@ -7,6 +7,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::Notify;
 
 /// What other connections can read about a client, and its kill switch. Fields that change per
@@ -82,6 +83,57 @@ pub struct Session {
     pub reply_mode: ReplyMode,
     /// Close once the current replies are written (QUIT, SHUTDOWN, CLIENT KILL of self).
     pub closing: bool,
+    pub clock: Clock,
+    /// Counters kept locally and added to the server's totals once per input batch, so the
+    /// hot path does not touch shared cache lines for every command.
+    pub counters: Counters,
+}
+
+/// The time source of one input batch. Clock reads are expensive enough to show in profiles
+/// (three per command cost ~9% of a pipelined GET), so a batch reads the wall clock once and
+/// each command reads the monotonic clock once: its end is the next command's start.
+pub struct Clock {
+    base_unix_ms: u64,
+    base: Instant,
+    /// When the previous command finished (or the batch began).
+    pub last: Instant,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        let now = Instant::now();
+        Clock {
+            base_unix_ms: crate::storage::now_ms(),
+            base: now,
+            last: now,
+        }
+    }
+
+    /// Unix milliseconds at the start of the current command.
+    pub fn now_ms(&self) -> u64 {
+        self.base_unix_ms + self.last.duration_since(self.base).as_millis() as u64
+    }
+
+    /// Marks the end of a command; returns its duration in microseconds.
+    pub fn lap_us(&mut self) -> u64 {
+        let now = Instant::now();
+        let us = now.duration_since(self.last).as_micros() as u64;
+        self.last = now;
+        us
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub commands: u64,
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl Session {
@@ -94,6 +146,27 @@ impl Session {
             store,
             reply_mode: ReplyMode::On,
             closing: false,
+            clock: Clock::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Starts an input batch: one wall-clock read for all its commands.
+    pub fn begin_batch(&mut self) {
+        self.clock = Clock::new();
+    }
+
+    /// Adds the batch's local counters to the server totals.
+    pub fn flush_counters(&mut self, stats: &crate::server::Stats) {
+        let c = std::mem::take(&mut self.counters);
+        if c.commands > 0 {
+            stats.commands_processed.fetch_add(c.commands, Relaxed);
+        }
+        if c.hits > 0 {
+            stats.keyspace_hits.fetch_add(c.hits, Relaxed);
+        }
+        if c.misses > 0 {
+            stats.keyspace_misses.fetch_add(c.misses, Relaxed);
         }
     }
 

@@ -54,6 +54,9 @@ impl std::fmt::Debug for Key {
 const INLINE_CAP: usize = 14;
 
 /// A string value: Redis's `int` / `embstr` / `raw` encodings in 16 bytes.
+///
+/// The `*Raw` variants hold strings that were modified in place (APPEND, SETRANGE): Redis
+/// reports those as `raw` whatever their length, and OBJECT ENCODING must agree.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Str {
     /// Strings that are canonical integers (`string2ll`), as Redis's `int` encoding.
@@ -62,7 +65,12 @@ pub enum Str {
         len: u8,
         buf: [u8; INLINE_CAP],
     },
+    InlineRaw {
+        len: u8,
+        buf: [u8; INLINE_CAP],
+    },
     Heap(Box<Bytes>),
+    HeapRaw(Box<Bytes>),
 }
 
 /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`: what OBJECT ENCODING calls `embstr`.
@@ -95,36 +103,45 @@ impl Str {
         }
     }
 
-    pub fn from_bytes(data: Bytes) -> Str {
-        if data.len() <= 20 {
-            return Str::from_slice(&data);
+    /// Builds the result of an in-place modification (Redis's `raw` encoding).
+    pub fn modified(data: &[u8]) -> Str {
+        match Str::raw(data) {
+            Str::Inline { len, buf } => Str::InlineRaw { len, buf },
+            Str::Heap(b) => Str::HeapRaw(b),
+            other => other,
         }
-        Str::Heap(Box::new(data))
+    }
+
+    /// The stored bytes, for every variant but `Int`.
+    fn stored(&self) -> Option<&[u8]> {
+        match self {
+            Str::Int(_) => None,
+            Str::Inline { len, buf } | Str::InlineRaw { len, buf } => Some(&buf[..*len as usize]),
+            Str::Heap(b) | Str::HeapRaw(b) => Some(b),
+        }
     }
 
     /// The value's bytes (integers formatted on demand).
     pub fn to_bytes(&self) -> Bytes {
         match self {
             Str::Int(i) => Bytes::copy_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-            Str::Inline { len, buf } => Bytes::copy_from_slice(&buf[..*len as usize]),
-            Str::Heap(b) => (**b).clone(),
+            Str::Heap(b) | Str::HeapRaw(b) => (**b).clone(),
+            other => Bytes::copy_from_slice(other.stored().expect("not an int")),
         }
     }
 
-    /// Calls `f` with the bytes without allocating where possible.
+    /// Calls `f` with the bytes without allocating.
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
             Str::Int(i) => f(itoa::Buffer::new().format(*i).as_bytes()),
-            Str::Inline { len, buf } => f(&buf[..*len as usize]),
-            Str::Heap(b) => f(b),
+            other => f(other.stored().expect("not an int")),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Str::Int(i) => itoa::Buffer::new().format(*i).len(),
-            Str::Inline { len, .. } => *len as usize,
-            Str::Heap(b) => b.len(),
+            other => other.stored().map_or(0, <[u8]>::len),
         }
     }
 
@@ -143,6 +160,7 @@ impl Str {
     pub fn encoding(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
+            Str::InlineRaw { .. } | Str::HeapRaw(_) => "raw",
             s if s.len() <= EMBSTR_LIMIT => "embstr",
             _ => "raw",
         }
@@ -151,7 +169,7 @@ impl Str {
     pub fn heap_size(&self) -> usize {
         match self {
             // Box<Bytes> header plus the data it points to.
-            Str::Heap(b) => std::mem::size_of::<Bytes>() + b.len(),
+            Str::Heap(b) | Str::HeapRaw(b) => std::mem::size_of::<Bytes>() + b.len(),
             _ => 0,
         }
     }

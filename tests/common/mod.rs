@@ -16,10 +16,11 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts a server with the embedded defaults plus `overrides` (TOML), on port 0.
+    /// Starts a server with the embedded defaults plus `overrides` (TOML, merged key by key
+    /// like a `--config` file), always on an ephemeral port.
     pub fn start_with(overrides: &str) -> TestServer {
-        let toml = format!("[server]\nport = 0\n{overrides}");
-        let config = Config::load(Some(&toml)).expect("test config");
+        let mut config = Config::load(Some(overrides)).expect("test config");
+        config.server.port = 0;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
