@@ -6,106 +6,20 @@
 //! case also checks that the connection is still usable afterwards.
 mod common;
 
-use common::{expect_err, Raw, TestServer};
-use std::io::Read;
-use std::time::{Duration, Instant};
+use common::{assert_alive, assert_err_exact, eventually, expect_err, Raw, TestServer};
+use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Asserts the connection still answers PING.
-fn assert_alive(con: &mut redis::Connection) {
-    let pong: String = redis::cmd("PING")
-        .query(con)
-        .expect("connection still usable");
-    assert_eq!(pong, "PONG");
-}
-
-/// Runs a command and asserts its error text is exactly `text`; then checks the connection.
-fn assert_err_exact(con: &mut redis::Connection, cmd: &mut redis::Cmd, text: &str) {
-    let r: redis::RedisResult<redis::Value> = cmd.query(con);
-    let e = r.expect_err("expected an error reply");
-    assert_eq!(common::error_text(&e), text);
-    assert_alive(con);
-}
-
-/// Reads one line (up to and including CRLF) from a raw connection.
-fn read_line(raw: &mut Raw) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut b = [0u8; 1];
-    while !out.ends_with(b"\r\n") {
-        match raw.0.read(&mut b) {
-            Ok(0) => panic!(
-                "connection closed after {:?}",
-                String::from_utf8_lossy(&out)
-            ),
-            Ok(_) => out.push(b[0]),
-            Err(e) => panic!("read failed after {:?}: {e}", String::from_utf8_lossy(&out)),
-        }
-    }
-    out
-}
-
-/// Reads exactly one complete RESP2/RESP3 reply and returns its bytes.
-fn read_reply(raw: &mut Raw) -> Vec<u8> {
-    let mut out = read_line(raw);
-    let head = out[0];
-    let n: i64 = std::str::from_utf8(&out[1..out.len() - 2])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    match head {
-        b'$' | b'=' | b'!' if n >= 0 => out.extend(raw.read_n(n as usize + 2)),
-        b'*' | b'~' | b'>' => {
-            for _ in 0..n.max(0) {
-                out.extend(read_reply(raw));
-            }
-        }
-        b'%' | b'|' => {
-            for _ in 0..n * 2 {
-                out.extend(read_reply(raw));
-            }
-            if head == b'|' {
-                out.extend(read_reply(raw));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Sends `request` and returns the one reply it produces.
-fn request(raw: &mut Raw, req: &[u8]) -> Vec<u8> {
-    raw.send(req);
-    read_reply(raw)
-}
-
 /// The CLIENT ID of a raw connection.
 fn raw_client_id(raw: &mut Raw) -> i64 {
-    let line = request(raw, b"CLIENT ID\r\n");
+    let line = raw.request(b"CLIENT ID\r\n");
     std::str::from_utf8(&line[1..line.len() - 2])
         .unwrap()
         .parse()
         .unwrap()
-}
-
-/// True when nothing at all arrives on `raw` within `wait`.
-fn nothing_arrives(raw: &mut Raw, wait: Duration) -> bool {
-    raw.0.set_read_timeout(Some(wait)).unwrap();
-    let mut b = [0u8; 64];
-    let r = raw.0.read(&mut b);
-    raw.0
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    match r {
-        Ok(0) => panic!("connection closed"),
-        Ok(n) => panic!(
-            "unexpected bytes: {:?}",
-            String::from_utf8_lossy(&b[..n]).to_string()
-        ),
-        Err(_) => true,
-    }
 }
 
 /// The value of `name=` in a CLIENT LIST / CLIENT INFO line.
@@ -130,15 +44,6 @@ fn client_list(con: &mut redis::Connection, args: &[&str]) -> String {
 
 fn client_id(con: &mut redis::Connection) -> i64 {
     redis::cmd("CLIENT").arg("ID").query(con).unwrap()
-}
-
-/// Polls until `pred` holds (the server acts on another connection asynchronously).
-fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !pred() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// True when the connection's next command fails because the server closed it.
@@ -364,7 +269,7 @@ fn reset_replies_reset_and_returns_to_db0_and_resp2() {
     raw.roundtrip(b"GET missing\r\n", b"_\r\n");
     raw.roundtrip(b"RESET\r\n", b"+RESET\r\n");
     raw.roundtrip(b"GET missing\r\n", b"$-1\r\n");
-    let info = request(&mut raw, b"CLIENT INFO\r\n");
+    let info = raw.request(b"CLIENT INFO\r\n");
     let info = String::from_utf8(info).unwrap();
     assert!(info.starts_with('$'), "RESP2 bulk, not verbatim: {info:?}");
     assert!(info.contains(" db=0 "), "{info}");
@@ -551,7 +456,7 @@ fn hello_auth_authenticates_and_switches_protocol() {
     let mut raw = srv.raw();
     // CLIENT ID needs authentication: learn the id from HELLO's reply shape instead.
     raw.send(b"HELLO 3 AUTH default secret\r\n");
-    let reply = read_reply(&mut raw);
+    let reply = raw.read_reply();
     let text = String::from_utf8(reply).unwrap();
     assert!(
         text.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
@@ -567,7 +472,7 @@ fn hello_auth_and_setname_together() {
     let srv = TestServer::start_with(PASS_CONFIG);
     let mut raw = srv.raw();
     raw.send(b"HELLO 2 AUTH default secret SETNAME named\r\n");
-    let reply = String::from_utf8(read_reply(&mut raw)).unwrap();
+    let reply = String::from_utf8(raw.read_reply()).unwrap();
     assert!(reply.starts_with("*14\r\n"), "{reply:?}");
     raw.roundtrip(b"CLIENT GETNAME\r\n", b"$5\r\nnamed\r\n");
 }
@@ -970,11 +875,11 @@ fn client_info_describes_only_this_connection() {
 fn client_info_is_verbatim_in_resp3_and_bulk_in_resp2() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
-    let r2 = String::from_utf8(request(&mut raw, b"CLIENT INFO\r\n")).unwrap();
+    let r2 = String::from_utf8(raw.request(b"CLIENT INFO\r\n")).unwrap();
     assert!(r2.starts_with('$') && r2.ends_with("\n\r\n"), "{r2:?}");
     let id = raw_client_id(&mut raw);
     raw.roundtrip(b"HELLO 3\r\n", &hello_resp3(id));
-    let r3 = String::from_utf8(request(&mut raw, b"CLIENT INFO\r\n")).unwrap();
+    let r3 = String::from_utf8(raw.request(b"CLIENT INFO\r\n")).unwrap();
     assert!(r3.starts_with('='), "{r3:?}");
     assert!(r3.contains("\r\ntxt:id="), "{r3:?}");
     assert!(r3.contains(" resp=3 "), "{r3:?}");
@@ -1169,7 +1074,7 @@ fn client_kill_old_form_with_own_address_closes_own_connection() {
     // The old `CLIENT KILL ip:port` form does not skip the caller.
     let srv = TestServer::start();
     let mut raw = srv.raw();
-    let info = String::from_utf8(request(&mut raw, b"CLIENT INFO\r\n")).unwrap();
+    let info = String::from_utf8(raw.request(b"CLIENT INFO\r\n")).unwrap();
     let addr = field(&info, "addr").to_string();
     raw.send(format!("CLIENT KILL {addr}\r\nPING\r\n").as_bytes());
     assert_eq!(raw.read_n(5), b"+OK\r\n");
@@ -1217,11 +1122,11 @@ fn client_kill_filter_errors() {
 fn client_setinfo_lib_name_and_lib_ver_show_in_client_info() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
-    let info = String::from_utf8(request(&mut raw, b"CLIENT INFO\r\n")).unwrap();
+    let info = String::from_utf8(raw.request(b"CLIENT INFO\r\n")).unwrap();
     assert!(info.contains(" lib-name= lib-ver=\n"), "{info:?}");
     raw.roundtrip(b"CLIENT SETINFO LIB-NAME mylib\r\n", b"+OK\r\n");
     raw.roundtrip(b"CLIENT SETINFO lib-ver 1.2.3\r\n", b"+OK\r\n");
-    let info = String::from_utf8(request(&mut raw, b"CLIENT INFO\r\n")).unwrap();
+    let info = String::from_utf8(raw.request(b"CLIENT INFO\r\n")).unwrap();
     assert!(info.contains(" lib-name=mylib lib-ver=1.2.3\n"), "{info:?}");
 }
 
@@ -1277,7 +1182,7 @@ fn client_reply_off_sends_nothing_until_on() {
     let mut raw = srv.raw();
     // OFF itself has no reply, nor have the commands after it, errors included.
     raw.send(b"CLIENT REPLY OFF\r\nSET k v\r\nGET k\r\nFOO\r\n");
-    assert!(nothing_arrives(&mut raw, Duration::from_millis(300)));
+    assert!(raw.nothing_arrives(Duration::from_millis(300)));
     raw.roundtrip(b"CLIENT REPLY ON\r\n", b"+OK\r\n");
     // The commands ran even though their replies were suppressed.
     raw.roundtrip(b"GET k\r\n", b"$1\r\nv\r\n");
@@ -1300,9 +1205,9 @@ fn client_reply_skip_in_separate_writes() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
     raw.send(b"CLIENT REPLY SKIP\r\n");
-    assert!(nothing_arrives(&mut raw, Duration::from_millis(200)));
+    assert!(raw.nothing_arrives(Duration::from_millis(200)));
     raw.send(b"ECHO skipped\r\n");
-    assert!(nothing_arrives(&mut raw, Duration::from_millis(200)));
+    assert!(raw.nothing_arrives(Duration::from_millis(200)));
     raw.roundtrip(b"ECHO shown\r\n", b"$5\r\nshown\r\n");
 }
 
@@ -1345,7 +1250,7 @@ fn client_help_lists_the_subcommands() {
         assert!(lines.iter().any(|l| l == sub), "{sub} missing: {lines:?}");
     }
     let mut raw = srv.raw();
-    let reply = String::from_utf8(request(&mut raw, b"CLIENT HELP\r\n")).unwrap();
+    let reply = String::from_utf8(raw.request(b"CLIENT HELP\r\n")).unwrap();
     assert!(reply.starts_with('*'));
     assert!(
         reply.contains("\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"),

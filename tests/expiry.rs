@@ -5,28 +5,15 @@
 //! Every test starts the real server in-process and talks to it with the `redis` crate.
 mod common;
 
-use common::TestServer;
+use common::{dbsize, info, info_fields, int, set_px, val, TestServer};
 use redis::{cmd, Connection, Value};
 use std::time::{Duration, Instant};
 
-fn val(con: &mut Connection, c: &mut redis::Cmd) -> Value {
-    c.query(con).expect("command succeeds")
-}
-
-fn int(con: &mut Connection, c: &mut redis::Cmd) -> i64 {
-    c.query(con).expect("integer reply")
-}
-
-fn dbsize(con: &mut Connection) -> i64 {
-    int(con, &mut cmd("DBSIZE"))
-}
-
 /// One `field:value` line of `INFO <section>`, parsed as an integer.
 fn info_int(con: &mut Connection, section: &str, field: &str) -> i64 {
-    let text: String = cmd("INFO").arg(section).query(con).expect("INFO");
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
+    let text = info(con, &[section]);
+    info_fields(&text)
+        .get(field)
         .unwrap_or_else(|| panic!("INFO {section} has no {field}:\n{text}"))
         .trim()
         .parse()
@@ -52,13 +39,6 @@ fn memory_stats_dataset(con: &mut Connection) -> i64 {
     }
 }
 
-fn set_px(con: &mut Connection, key: &str, px: i64) {
-    assert_eq!(
-        val(con, cmd("SET").arg(key).arg("v").arg("PX").arg(px)),
-        Value::Okay
-    );
-}
-
 #[test]
 fn a_lazily_expired_key_is_gone_when_read() {
     // hz = 1: the background sweep runs once a second, so the read below is what finds the key
@@ -66,7 +46,7 @@ fn a_lazily_expired_key_is_gone_when_read() {
     let srv = TestServer::start_with("[server]\nhz = 1\n");
     let mut c = srv.client();
     assert_eq!(expired_keys(&mut c), 0);
-    set_px(&mut c, "k", 10);
+    set_px(&mut c, "k", "v", 10);
     assert_eq!(
         val(&mut c, cmd("GET").arg("k")),
         Value::BulkString(b"v".to_vec())
@@ -83,7 +63,7 @@ fn a_lazily_expired_key_is_gone_when_read() {
 fn a_key_lives_until_its_deadline() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    set_px(&mut c, "k", 2_000);
+    set_px(&mut c, "k", "v", 2_000);
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(
         val(&mut c, cmd("GET").arg("k")),
@@ -99,7 +79,7 @@ fn expired_keys_counts_each_expired_key_once() {
     let srv = TestServer::start();
     let mut c = srv.client();
     for i in 0..5 {
-        set_px(&mut c, &format!("k{i}"), 10);
+        set_px(&mut c, &format!("k{i}"), "v", 10);
     }
     assert_eq!(val(&mut c, cmd("SET").arg("keep").arg("v")), Value::Okay);
     std::thread::sleep(Duration::from_millis(50));
@@ -120,7 +100,7 @@ fn an_expired_key_behaves_as_missing_for_every_command() {
     let mut c = srv.client();
     let keys = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
     for k in keys {
-        set_px(&mut c, k, 10);
+        set_px(&mut c, k, "v", 10);
     }
     std::thread::sleep(Duration::from_millis(50));
     let nil_array = Value::Array(vec![Value::Nil, Value::Nil]);

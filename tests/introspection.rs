@@ -6,27 +6,12 @@
 //! shapes go through raw sockets, structure through the `redis` crate in RESP2 and RESP3.
 mod common;
 
-use common::TestServer;
+use common::{assert_err_exact, TestServer};
 use redis::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn assert_alive(con: &mut redis::Connection) {
-    let pong: String = redis::cmd("PING")
-        .query(con)
-        .expect("connection still usable");
-    assert_eq!(pong, "PONG");
-}
-
-/// Runs a command and asserts its error text is exactly `text`; then checks the connection.
-fn assert_err_exact(con: &mut redis::Connection, cmd: &mut redis::Cmd, text: &str) {
-    let r: redis::RedisResult<Value> = cmd.query(con);
-    let e = r.expect_err("expected an error reply");
-    assert_eq!(common::error_text(&e), text);
-    assert_alive(con);
-}
 
 /// A string-ish value (bulk, simple or verbatim string) as text.
 fn text(v: &Value) -> String {
@@ -497,17 +482,8 @@ fn command_info_unknown_name_is_null_bulk_in_resp2() {
 fn command_info_unknown_name_is_null_in_resp3() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
-    raw.send(b"HELLO 3\r\n");
-    // Skip HELLO's map: 26 lines (see the connection tests for its exact bytes).
-    let mut skipped = 0;
-    let mut buf = [0u8; 1];
-    while skipped < 26 {
-        use std::io::Read;
-        raw.0.read_exact(&mut buf).unwrap();
-        if buf[0] == b'\n' {
-            skipped += 1;
-        }
-    }
+    // Switch to RESP3 and skip HELLO's reply (the connection tests check its exact bytes).
+    raw.request(b"HELLO 3\r\n");
     raw.roundtrip(b"COMMAND INFO nosuch\r\n", b"*1\r\n_\r\n");
 }
 

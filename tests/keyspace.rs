@@ -8,85 +8,16 @@
 //! redis-server 7.0); every error case also checks that the connection stays usable.
 mod common;
 
-use common::TestServer;
-use redis::{cmd, Cmd, Connection, Value};
+use common::{
+    arity, assert_err_exact as err, bulk, dbsize, exists, get_str, int, now_ms, pttl, select, set,
+    set_px, ttl, val, TestServer,
+};
+use redis::{cmd, Connection, Value};
 use std::collections::{BTreeSet, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Runs `c` and asserts it fails with exactly `expected` (code and message), then that the
-/// connection still answers PING.
-fn err(con: &mut Connection, c: &mut Cmd, expected: &str) {
-    let r: redis::RedisResult<Value> = c.query(con);
-    match r {
-        Ok(v) => panic!("expected error {expected:?}, got {v:?}"),
-        Err(e) => assert_eq!(common::error_text(&e), expected),
-    }
-    let pong: String = cmd("PING")
-        .query(con)
-        .expect("connection usable after an error");
-    assert_eq!(pong, "PONG");
-}
-
-fn val(con: &mut Connection, c: &mut Cmd) -> Value {
-    c.query(con).expect("command succeeds")
-}
-
-fn int(con: &mut Connection, c: &mut Cmd) -> i64 {
-    c.query(con).expect("integer reply")
-}
-
-fn bulk(s: impl AsRef<[u8]>) -> Value {
-    Value::BulkString(s.as_ref().to_vec())
-}
+use std::time::Duration;
 
 fn status(s: &str) -> Value {
     Value::SimpleString(s.to_string())
-}
-
-fn set(con: &mut Connection, key: impl redis::ToRedisArgs, value: impl redis::ToRedisArgs) {
-    assert_eq!(val(con, cmd("SET").arg(key).arg(value)), Value::Okay);
-}
-
-fn set_px(con: &mut Connection, key: &str, value: &str, px: i64) {
-    assert_eq!(
-        val(con, cmd("SET").arg(key).arg(value).arg("PX").arg(px)),
-        Value::Okay
-    );
-}
-
-fn get(con: &mut Connection, key: impl redis::ToRedisArgs) -> Option<String> {
-    cmd("GET").arg(key).query(con).expect("GET")
-}
-
-fn exists(con: &mut Connection, key: impl redis::ToRedisArgs) -> i64 {
-    int(con, cmd("EXISTS").arg(key))
-}
-
-fn ttl(con: &mut Connection, key: &str) -> i64 {
-    int(con, cmd("TTL").arg(key))
-}
-
-fn pttl(con: &mut Connection, key: &str) -> i64 {
-    int(con, cmd("PTTL").arg(key))
-}
-
-fn dbsize(con: &mut Connection) -> i64 {
-    int(con, &mut cmd("DBSIZE"))
-}
-
-fn select(con: &mut Connection, db: i64) {
-    assert_eq!(val(con, cmd("SELECT").arg(db)), Value::Okay);
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn arity(name: &str) -> String {
-    format!("ERR wrong number of arguments for '{name}' command")
 }
 
 const NOT_INT: &str = "ERR value is not an integer or out of range";
@@ -245,7 +176,7 @@ fn rename_moves_the_value_and_its_ttl() {
     set_px(&mut c, "s", "v", 100_000);
     assert_eq!(val(&mut c, cmd("RENAME").arg("s").arg("d")), Value::Okay);
     assert_eq!(exists(&mut c, "s"), 0);
-    assert_eq!(get(&mut c, "d").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "d").as_deref(), Some("v"));
     let p = pttl(&mut c, "d");
     assert!((99_000..=100_000).contains(&p), "pttl {p}");
     assert_eq!(dbsize(&mut c), 1);
@@ -265,11 +196,11 @@ fn rename_overwrites_the_destination_and_its_ttl() {
     set_px(&mut c, "o", "old", 100_000);
     set(&mut c, "p", "new");
     assert_eq!(val(&mut c, cmd("RENAME").arg("p").arg("o")), Value::Okay);
-    assert_eq!(get(&mut c, "o").as_deref(), Some("new"));
+    assert_eq!(get_str(&mut c, "o").as_deref(), Some("new"));
     assert_eq!(ttl(&mut c, "o"), -1);
     set_px(&mut c, "q", "newer", 50_000);
     assert_eq!(val(&mut c, cmd("RENAME").arg("q").arg("o")), Value::Okay);
-    assert_eq!(get(&mut c, "o").as_deref(), Some("newer"));
+    assert_eq!(get_str(&mut c, "o").as_deref(), Some("newer"));
     let p = pttl(&mut c, "o");
     assert!((49_000..=50_000).contains(&p), "pttl {p}");
     assert_eq!(dbsize(&mut c), 1);
@@ -281,10 +212,10 @@ fn rename_to_the_same_name_keeps_the_key_and_ttl() {
     let mut c = srv.client();
     set_px(&mut c, "k", "v", 100_000);
     assert_eq!(val(&mut c, cmd("RENAME").arg("k").arg("k")), Value::Okay);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("v"));
     assert_eq!(ttl(&mut c, "k"), 100);
     assert_eq!(int(&mut c, cmd("RENAMENX").arg("k").arg("k")), 0);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("v"));
     assert_eq!(dbsize(&mut c), 1);
 }
 
@@ -308,7 +239,7 @@ fn rename_and_renamenx_of_a_missing_key_are_errors() {
             &arity(&name.to_lowercase()),
         );
     }
-    assert_eq!(get(&mut c, "x").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "x").as_deref(), Some("v"));
     assert_eq!(exists(&mut c, "y"), 0);
     assert_eq!(dbsize(&mut c), 1);
 }
@@ -320,11 +251,11 @@ fn renamenx_only_renames_onto_a_missing_key() {
     set(&mut c, "o", "other");
     set_px(&mut c, "q", "1", 100_000);
     assert_eq!(int(&mut c, cmd("RENAMENX").arg("q").arg("o")), 0);
-    assert_eq!(get(&mut c, "o").as_deref(), Some("other"));
-    assert_eq!(get(&mut c, "q").as_deref(), Some("1"));
+    assert_eq!(get_str(&mut c, "o").as_deref(), Some("other"));
+    assert_eq!(get_str(&mut c, "q").as_deref(), Some("1"));
     assert_eq!(int(&mut c, cmd("RENAMENX").arg("q").arg("new")), 1);
     assert_eq!(exists(&mut c, "q"), 0);
-    assert_eq!(get(&mut c, "new").as_deref(), Some("1"));
+    assert_eq!(get_str(&mut c, "new").as_deref(), Some("1"));
     assert_eq!(ttl(&mut c, "new"), 100);
     assert_eq!(dbsize(&mut c), 2);
 }
@@ -339,12 +270,12 @@ fn copy_duplicates_the_value_and_ttl() {
     let mut c = srv.client();
     set_px(&mut c, "vol", "x", 50_000);
     assert_eq!(int(&mut c, cmd("COPY").arg("vol").arg("vol2")), 1);
-    assert_eq!(get(&mut c, "vol2").as_deref(), Some("x"));
+    assert_eq!(get_str(&mut c, "vol2").as_deref(), Some("x"));
     let p = pttl(&mut c, "vol2");
     assert!((49_000..=50_000).contains(&p), "pttl {p}");
     // The copy is independent of its source.
     assert_eq!(int(&mut c, cmd("APPEND").arg("vol2").arg("y")), 2);
-    assert_eq!(get(&mut c, "vol").as_deref(), Some("x"));
+    assert_eq!(get_str(&mut c, "vol").as_deref(), Some("x"));
     set(&mut c, "plain", "p");
     assert_eq!(int(&mut c, cmd("COPY").arg("plain").arg("plain2")), 1);
     assert_eq!(ttl(&mut c, "plain2"), -1);
@@ -358,12 +289,12 @@ fn copy_needs_replace_to_overwrite() {
     set(&mut c, "src", "new");
     set_px(&mut c, "dst", "old", 100_000);
     assert_eq!(int(&mut c, cmd("COPY").arg("src").arg("dst")), 0);
-    assert_eq!(get(&mut c, "dst").as_deref(), Some("old"));
+    assert_eq!(get_str(&mut c, "dst").as_deref(), Some("old"));
     assert_eq!(
         int(&mut c, cmd("COPY").arg("src").arg("dst").arg("REPLACE")),
         1
     );
-    assert_eq!(get(&mut c, "dst").as_deref(), Some("new"));
+    assert_eq!(get_str(&mut c, "dst").as_deref(), Some("new"));
     assert_eq!(ttl(&mut c, "dst"), -1);
     assert_eq!(
         int(
@@ -382,7 +313,7 @@ fn copy_needs_replace_to_overwrite() {
         0
     );
     assert_eq!(exists(&mut c, "x"), 0);
-    assert_eq!(get(&mut c, "dst").as_deref(), Some("new"));
+    assert_eq!(get_str(&mut c, "dst").as_deref(), Some("new"));
     assert_eq!(dbsize(&mut c), 2);
 }
 
@@ -407,7 +338,7 @@ fn copy_into_another_database() {
     assert_eq!(dbsize(&mut c), 1);
     select(&mut c, 1);
     assert_eq!(dbsize(&mut c), 2);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("v"));
     let p = pttl(&mut c, "k");
     assert!((99_000..=100_000).contains(&p), "pttl {p}");
     set(&mut c, "k", "changed in 1");
@@ -425,7 +356,7 @@ fn copy_into_another_database() {
         1
     );
     select(&mut c, 0);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("changed in 1"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("changed in 1"));
     assert_eq!(ttl(&mut c, "k"), -1);
 }
 
@@ -503,7 +434,7 @@ fn move_transfers_a_key_to_another_database_with_its_ttl() {
     assert_eq!(exists(&mut c, "mv"), 0);
     assert_eq!(dbsize(&mut c), 0);
     select(&mut c, 1);
-    assert_eq!(get(&mut c, "mv").as_deref(), Some("1"));
+    assert_eq!(get_str(&mut c, "mv").as_deref(), Some("1"));
     let p = pttl(&mut c, "mv");
     assert!((99_000..=100_000).contains(&p), "pttl {p}");
     assert_eq!(dbsize(&mut c), 1);
@@ -512,7 +443,7 @@ fn move_transfers_a_key_to_another_database_with_its_ttl() {
     select(&mut c, 15);
     assert_eq!(int(&mut c, cmd("MOVE").arg("mv").arg(0)), 1);
     select(&mut c, 0);
-    assert_eq!(get(&mut c, "mv").as_deref(), Some("1"));
+    assert_eq!(get_str(&mut c, "mv").as_deref(), Some("1"));
     assert_eq!(dbsize(&mut c), 1);
 }
 
@@ -525,10 +456,10 @@ fn move_does_nothing_when_the_target_exists_or_the_key_is_missing() {
     set(&mut c, "k", "db1");
     select(&mut c, 0);
     assert_eq!(int(&mut c, cmd("MOVE").arg("k").arg(1)), 0);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("db0"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("db0"));
     assert_eq!(int(&mut c, cmd("MOVE").arg("missing").arg(1)), 0);
     select(&mut c, 1);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("db1"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("db1"));
     assert_eq!(exists(&mut c, "missing"), 0);
     assert_eq!(dbsize(&mut c), 1);
 }
@@ -551,7 +482,7 @@ fn move_rejects_bad_arguments() {
     select(&mut c, 3);
     err(&mut c, cmd("MOVE").arg("k").arg(3), same);
     select(&mut c, 0);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("v"));
     assert_eq!(dbsize(&mut c), 1);
 }
 
@@ -870,7 +801,7 @@ fn expire_commands_set_the_ttl_in_their_unit() {
     assert_eq!(int(&mut c, cmd("PEXPIREAT").arg("k").arg(at_ms)), 1);
     assert_eq!(int(&mut c, cmd("PEXPIRETIME").arg("k")), at_ms);
     // The value is untouched, and the largest representable deadline is accepted.
-    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("v"));
     assert_eq!(int(&mut c, cmd("PEXPIREAT").arg("k").arg(i64::MAX)), 1);
     assert_eq!(int(&mut c, cmd("PEXPIRETIME").arg("k")), i64::MAX);
     assert_eq!(dbsize(&mut c), 1);
@@ -1131,7 +1062,7 @@ fn persist_removes_the_ttl() {
     assert_eq!(ttl(&mut c, "k"), -1);
     assert_eq!(int(&mut c, cmd("PERSIST").arg("k")), 0);
     assert_eq!(int(&mut c, cmd("PERSIST").arg("missing")), 0);
-    assert_eq!(get(&mut c, "k").as_deref(), Some("v"));
+    assert_eq!(get_str(&mut c, "k").as_deref(), Some("v"));
     err(&mut c, &mut cmd("PERSIST"), &arity("persist"));
     err(&mut c, cmd("PERSIST").arg("a").arg("b"), &arity("persist"));
     assert_eq!(dbsize(&mut c), 1);
@@ -1413,12 +1344,12 @@ fn restore_refuses_an_existing_key_unless_replace() {
         cmd("RESTORE").arg("dst").arg(0).arg(&payload[..]),
         "BUSYKEY Target key name already exists.",
     );
-    assert_eq!(get(&mut c, "dst").as_deref(), Some("old"));
+    assert_eq!(get_str(&mut c, "dst").as_deref(), Some("old"));
     assert_eq!(
         restore(&mut c, "dst", 0, &payload, &["REPLACE"]),
         Value::Okay
     );
-    assert_eq!(get(&mut c, "dst").as_deref(), Some("new"));
+    assert_eq!(get_str(&mut c, "dst").as_deref(), Some("new"));
     assert_eq!(ttl(&mut c, "dst"), -1);
     assert_eq!(
         restore(&mut c, "dst", 0, &payload, &["replace", "REPLACE"]),
@@ -1544,7 +1475,7 @@ fn restore_refuses_corrupted_payloads() {
         cmd("RESTORE").arg("src").arg(0).arg("junk").arg("REPLACE"),
         e,
     );
-    assert_eq!(get(&mut c, "src").as_deref(), Some("some value"));
+    assert_eq!(get_str(&mut c, "src").as_deref(), Some("some value"));
     assert_eq!(exists(&mut c, "dst"), 0);
     assert_eq!(dbsize(&mut c), 1);
 }

@@ -7,8 +7,8 @@
 //! Every malformed-frame test also checks that the server keeps serving other clients.
 mod common;
 
-use common::{Raw, TestServer};
-use std::io::{Read, Write};
+use common::{assert_alive, Raw, TestServer};
+use std::io::Write;
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -20,21 +20,19 @@ use std::time::Duration;
 fn assert_server_serves(srv: &TestServer) {
     let mut raw = srv.raw();
     raw.send(b"PING\r\n");
-    let line = read_line(&mut raw);
+    let line = raw.read_line();
     if line == b"-NOAUTH Authentication required.\r\n" {
         return;
     }
     assert_eq!(String::from_utf8_lossy(&line), "+PONG\r\n");
-    let mut c = srv.client();
-    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
-    assert_eq!(pong, "PONG");
+    assert_alive(&mut srv.client());
 }
 
 /// Sends `request`, expects exactly `reply`, then the server closing the connection.
 fn assert_error_then_closed(srv: &TestServer, request: &[u8], reply: &[u8]) {
     let mut raw = srv.raw();
     raw.send(request);
-    let got = read_all(&mut raw);
+    let got = raw.read_all();
     assert_eq!(
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(reply),
@@ -44,76 +42,10 @@ fn assert_error_then_closed(srv: &TestServer, request: &[u8], reply: &[u8]) {
     assert_server_serves(srv);
 }
 
-/// Reads until the server closes the connection (EOF or reset) and returns all bytes.
-/// Panics if the connection stays open (read timeout).
-fn read_all(raw: &mut Raw) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match raw.0.read(&mut buf) {
-            Ok(0) => return out,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return out,
-            Err(e) => panic!(
-                "connection not closed ({e}); got so far {:?}",
-                String::from_utf8_lossy(&out)
-            ),
-        }
-    }
-}
-
-/// Reads one line (up to and including CRLF).
-fn read_line(raw: &mut Raw) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut b = [0u8; 1];
-    while !out.ends_with(b"\r\n") {
-        match raw.0.read(&mut b) {
-            Ok(0) => panic!(
-                "connection closed after {:?}",
-                String::from_utf8_lossy(&out)
-            ),
-            Ok(_) => out.push(b[0]),
-            Err(e) => panic!("read failed after {:?}: {e}", String::from_utf8_lossy(&out)),
-        }
-    }
-    out
-}
-
-/// Reads exactly one complete RESP2/RESP3 reply and returns its bytes.
-fn read_reply(raw: &mut Raw) -> Vec<u8> {
-    let mut out = read_line(raw);
-    let head = out[0];
-    let n: i64 = std::str::from_utf8(&out[1..out.len() - 2])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    match head {
-        b'$' | b'=' | b'!' if n >= 0 => out.extend(raw.read_n(n as usize + 2)),
-        b'*' | b'~' | b'>' => {
-            for _ in 0..n.max(0) {
-                out.extend(read_reply(raw));
-            }
-        }
-        b'%' => {
-            for _ in 0..n * 2 {
-                out.extend(read_reply(raw));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Sends a request and returns its single reply.
-fn request(raw: &mut Raw, req: &[u8]) -> Vec<u8> {
-    raw.send(req);
-    read_reply(raw)
-}
-
 /// Switches a raw connection to RESP3 and discards HELLO's reply.
 fn hello3(raw: &mut Raw) {
     raw.send(b"HELLO 3\r\n");
-    let reply = read_reply(raw);
+    let reply = raw.read_reply();
     assert!(
         reply.starts_with(b"%7\r\n"),
         "{:?}",
@@ -130,21 +62,6 @@ fn multibulk(args: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
-}
-
-/// True when nothing arrives on `raw` within `wait` (and the connection stays open).
-fn nothing_arrives(raw: &mut Raw, wait: Duration) -> bool {
-    raw.0.set_read_timeout(Some(wait)).unwrap();
-    let mut b = [0u8; 64];
-    let r = raw.0.read(&mut b);
-    raw.0
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    match r {
-        Ok(0) => panic!("connection closed"),
-        Ok(n) => panic!("unexpected bytes {:?}", String::from_utf8_lossy(&b[..n])),
-        Err(_) => true,
-    }
 }
 
 /// Resident set size of this process (the server runs in it), in bytes.
@@ -233,7 +150,7 @@ fn blank_lines_and_empty_multibulk_are_ignored() {
     raw.roundtrip(b"*0\r\nPING\r\n", b"+PONG\r\n");
     raw.roundtrip(b"*-1\r\nPING\r\n", b"+PONG\r\n");
     raw.send(b"*0\r\n\r\n");
-    assert!(nothing_arrives(&mut raw, Duration::from_millis(200)));
+    assert!(raw.nothing_arrives(Duration::from_millis(200)));
     raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
 
@@ -254,7 +171,7 @@ fn inline_line_under_64k_is_accepted() {
     let mut raw = srv.raw();
     let value = "v".repeat(60_000);
     raw.send(format!("SET k {value}\r\n").as_bytes());
-    assert_eq!(read_line(&mut raw), b"+OK\r\n");
+    assert_eq!(raw.read_line(), b"+OK\r\n");
     raw.roundtrip(b"STRLEN k\r\n", b":60000\r\n");
 }
 
@@ -282,7 +199,7 @@ fn pipeline_of_100_commands_in_one_write_replies_in_order() {
         String::from_utf8(got).unwrap(),
         String::from_utf8(want).unwrap()
     );
-    assert!(nothing_arrives(&mut raw, Duration::from_millis(100)));
+    assert!(raw.nothing_arrives(Duration::from_millis(100)));
 }
 
 #[test]
@@ -301,7 +218,7 @@ fn replies_before_a_malformed_frame_are_sent_and_the_rest_is_dropped() {
     let mut raw = srv.raw();
     raw.send(b"PING\r\n*abc\r\nSET dropped 1\r\n");
     assert_eq!(
-        read_all(&mut raw),
+        raw.read_all(),
         b"+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"
     );
     let mut other = srv.raw();
@@ -317,13 +234,13 @@ fn request_arriving_one_byte_per_write_is_executed_once() {
         raw.send(&[*b]);
         std::thread::sleep(Duration::from_millis(1));
     }
-    assert_eq!(read_line(&mut raw), b"+OK\r\n");
+    assert_eq!(raw.read_line(), b"+OK\r\n");
     for b in b"GET k\r\n" {
         raw.send(&[*b]);
         std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(raw.read_n(11), b"$5\r\nhello\r\n");
-    assert!(nothing_arrives(&mut raw, Duration::from_millis(100)));
+    assert!(raw.nothing_arrives(Duration::from_millis(100)));
 }
 
 #[test]
@@ -335,9 +252,9 @@ fn large_bulk_split_across_writes_round_trips() {
     for chunk in req.chunks(100_003) {
         raw.send(chunk);
     }
-    assert_eq!(read_line(&mut raw), b"+OK\r\n");
+    assert_eq!(raw.read_line(), b"+OK\r\n");
     raw.send(&multibulk(&[b"GET", b"big"]));
-    assert_eq!(read_line(&mut raw), b"$3000000\r\n");
+    assert_eq!(raw.read_line(), b"$3000000\r\n");
     let got = raw.read_n(value.len() + 2);
     assert!(got[..value.len()] == value[..], "payload differs");
     assert_eq!(&got[value.len()..], b"\r\n");
@@ -413,11 +330,11 @@ fn resp3_doubles_and_resp2_double_as_bulk() {
     // MEMORY STATS has double fields (dataset.percentage, ...): `,` in RESP3, bulk in RESP2.
     let srv = TestServer::start();
     let mut raw = srv.raw();
-    let r2 = String::from_utf8(request(&mut raw, b"MEMORY STATS\r\n")).unwrap();
+    let r2 = String::from_utf8(raw.request(b"MEMORY STATS\r\n")).unwrap();
     assert!(r2.starts_with('*'), "{r2:?}");
     assert!(r2.contains("$18\r\ndataset.percentage\r\n$"), "{r2:?}");
     hello3(&mut raw);
-    let r3 = String::from_utf8(request(&mut raw, b"MEMORY STATS\r\n")).unwrap();
+    let r3 = String::from_utf8(raw.request(b"MEMORY STATS\r\n")).unwrap();
     assert!(r3.starts_with('%'), "{r3:?}");
     assert!(r3.contains("$18\r\ndataset.percentage\r\n,"), "{r3:?}");
 }
@@ -427,7 +344,7 @@ fn resp3_verbatim_and_sets() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
     hello3(&mut raw);
-    let info = request(&mut raw, b"INFO server\r\n");
+    let info = raw.request(b"INFO server\r\n");
     assert!(
         info.starts_with(b"="),
         "{:?}",
@@ -436,7 +353,7 @@ fn resp3_verbatim_and_sets() {
     let header_end = info.iter().position(|&b| b == b'\n').unwrap() + 1;
     assert!(info[header_end..].starts_with(b"txt:# Server\r\n"));
     // COMMAND INFO reports flags as a set.
-    let ci = String::from_utf8(request(&mut raw, b"COMMAND INFO get\r\n")).unwrap();
+    let ci = String::from_utf8(raw.request(b"COMMAND INFO get\r\n")).unwrap();
     assert!(ci.contains("~2\r\n+readonly\r\n+fast\r\n"), "{ci:?}");
 }
 
@@ -522,7 +439,7 @@ fn bulk_length_above_configured_proto_max_bulk_len_is_invalid() {
     let mut raw = srv.raw();
     let value = vec![b'x'; 1024 * 1024];
     raw.send(&multibulk(&[b"SET", b"k", &value]));
-    assert_eq!(read_line(&mut raw), b"+OK\r\n");
+    assert_eq!(raw.read_line(), b"+OK\r\n");
 }
 
 #[test]
@@ -626,7 +543,7 @@ fn huge_declared_bulk_without_data_neither_allocates_nor_blocks_others() {
         h.send(&[b'x'; 1024]);
     }
     // The server waits for the rest: no reply, no close.
-    assert!(nothing_arrives(&mut hogs[0], Duration::from_millis(200)));
+    assert!(hogs[0].nothing_arrives(Duration::from_millis(200)));
     assert_server_serves(&srv);
     let grown = rss().saturating_sub(before);
     assert!(
@@ -645,8 +562,8 @@ fn query_buffer_over_client_query_buffer_limit_closes_without_reply() {
     let mut raw = srv.raw();
     let value = vec![b'x'; 2 * 1024 * 1024];
     // The server may close while we are still writing: ignore write errors.
-    let _ = raw.0.write_all(&multibulk(&[b"SET", b"k", &value]));
-    let got = read_all(&mut raw);
+    let _ = raw.stream().write_all(&multibulk(&[b"SET", b"k", &value]));
+    let got = raw.read_all();
     assert!(
         got.is_empty(),
         "no reply: {:?}",
@@ -664,7 +581,7 @@ fn query_buffer_under_client_query_buffer_limit_is_served() {
     let mut raw = srv.raw();
     let value = vec![b'x'; 900 * 1024];
     raw.send(&multibulk(&[b"SET", b"k", &value]));
-    assert_eq!(read_line(&mut raw), b"+OK\r\n");
+    assert_eq!(raw.read_line(), b"+OK\r\n");
     raw.roundtrip(b"STRLEN k\r\n", format!(":{}\r\n", 900 * 1024).as_bytes());
 }
 

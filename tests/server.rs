@@ -6,7 +6,9 @@
 //! Every error case also checks that the connection is still usable afterwards.
 mod common;
 
-use common::{Raw, TestServer};
+use common::{
+    assert_alive, assert_err_exact, dbsize, eventually, info, info_fields, select, set, TestServer,
+};
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::TcpStream;
@@ -16,51 +18,12 @@ use std::time::{Duration, Instant};
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn assert_alive(con: &mut redis::Connection) {
-    let pong: String = redis::cmd("PING")
-        .query(con)
-        .expect("connection still usable");
-    assert_eq!(pong, "PONG");
-}
-
-/// Runs a command and asserts its error text is exactly `text`; then checks the connection.
-fn assert_err_exact(con: &mut redis::Connection, cmd: &mut redis::Cmd, text: &str) {
-    let r: redis::RedisResult<redis::Value> = cmd.query(con);
-    let e = r.expect_err("expected an error reply");
-    assert_eq!(common::error_text(&e), text);
-    assert_alive(con);
-}
-
-fn info(con: &mut redis::Connection, sections: &[&str]) -> String {
-    redis::cmd("INFO").arg(sections).query(con).unwrap()
-}
-
 /// The `# Name` headers of an INFO reply, in order.
 fn headers(info: &str) -> Vec<String> {
     info.lines()
         .filter_map(|l| l.strip_prefix("# "))
         .map(|h| h.trim_end().to_string())
         .collect()
-}
-
-/// `field:value` lines of an INFO reply.
-fn info_fields(info: &str) -> HashMap<String, String> {
-    info.lines()
-        .filter_map(|l| l.trim_end().split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn set(con: &mut redis::Connection, k: &str, v: &str) {
-    let _: () = redis::cmd("SET").arg(k).arg(v).query(con).unwrap();
-}
-
-fn dbsize(con: &mut redis::Connection) -> i64 {
-    redis::cmd("DBSIZE").query(con).unwrap()
-}
-
-fn select(con: &mut redis::Connection, db: i64) {
-    let _: () = redis::cmd("SELECT").arg(db).query(con).unwrap();
 }
 
 /// CONFIG GET as (name, value) pairs in reply order.
@@ -88,32 +51,6 @@ fn config_set(con: &mut redis::Connection, pairs: &[(&str, &str)]) {
         cmd.arg(*k).arg(*v);
     }
     let _: () = cmd.query(con).unwrap();
-}
-
-/// Reads one line (up to and including CRLF) from a raw connection.
-fn read_line(raw: &mut Raw) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut b = [0u8; 1];
-    while !out.ends_with(b"\r\n") {
-        match raw.0.read(&mut b) {
-            Ok(0) => panic!(
-                "connection closed after {:?}",
-                String::from_utf8_lossy(&out)
-            ),
-            Ok(_) => out.push(b[0]),
-            Err(e) => panic!("read failed: {e}"),
-        }
-    }
-    out
-}
-
-/// Polls until `pred` holds.
-fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(8);
-    while !pred() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,7 +364,7 @@ fn dbsize_counts_keys_of_the_selected_database() {
     let mut c = srv.client();
     assert_eq!(dbsize(&mut c), 0);
     for i in 0..5 {
-        set(&mut c, &format!("k{i}"), "v");
+        set(&mut c, format!("k{i}"), "v");
     }
     assert_eq!(dbsize(&mut c), 5);
     select(&mut c, 1);
@@ -462,7 +399,7 @@ fn flushdb_async_and_sync() {
     let mut c = srv.client();
     for mode in ["ASYNC", "sync", "async", "SYNC"] {
         for i in 0..100 {
-            set(&mut c, &format!("k{i}"), "v");
+            set(&mut c, format!("k{i}"), "v");
         }
         let r: String = redis::cmd("FLUSHDB").arg(mode).query(&mut c).unwrap();
         assert_eq!(r, "OK");
@@ -530,7 +467,7 @@ fn time_returns_seconds_and_microseconds() {
     let srv = TestServer::start();
     let mut raw = srv.raw();
     raw.send(b"TIME\r\n");
-    assert_eq!(read_line(&mut raw), b"*2\r\n");
+    assert_eq!(raw.read_line(), b"*2\r\n");
     let mut c = srv.client();
     let v: Vec<String> = redis::cmd("TIME").query(&mut c).unwrap();
     assert_eq!(v.len(), 2);
@@ -558,7 +495,7 @@ fn memory_usage_of_existing_and_missing_keys() {
     let srv = TestServer::start();
     let mut c = srv.client();
     set(&mut c, "small", "v");
-    set(&mut c, "big", &"x".repeat(10_000));
+    set(&mut c, "big", "x".repeat(10_000));
     let small: i64 = redis::cmd("MEMORY")
         .arg("USAGE")
         .arg("small")
@@ -829,7 +766,7 @@ fn config_get_is_a_map_in_resp3() {
     raw.send(b"HELLO 3\r\n");
     // The HELLO map: 7 pairs of single-line values but for the modules array (`*0`).
     for _ in 0..(1 + 7 * 2 * 2 - 3) {
-        read_line(&mut raw);
+        raw.read_line();
     }
     raw.roundtrip(
         b"CONFIG GET maxmemory\r\n",
@@ -1042,7 +979,7 @@ fn config_set_timeout_closes_idle_connections_opened_afterwards() {
     let mut idle = srv.raw();
     idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
     let started = Instant::now();
-    idle.0
+    idle.stream()
         .set_read_timeout(Some(Duration::from_secs(8)))
         .unwrap();
     assert!(idle.is_closed(), "idle connection closed by the server");
@@ -1058,11 +995,11 @@ fn config_set_timeout_closes_connections_that_were_already_idle() {
     idle.roundtrip(b"PING\r\n", b"+PONG\r\n");
     let mut admin = srv.client();
     config_set(&mut admin, &[("timeout", "1")]);
-    idle.0
+    idle.stream()
         .set_read_timeout(Some(Duration::from_secs(8)))
         .unwrap();
     let mut b = [0u8; 1];
-    let r = idle.0.read(&mut b);
+    let r = idle.read(&mut b);
     assert!(
         matches!(r, Ok(0)),
         "already-idle connection should be closed within a few seconds, got {r:?}"
@@ -1179,7 +1116,7 @@ fn shutdown_closes_without_reply_and_stops_accepting() {
     let mut raw = srv.raw();
     raw.send(b"SHUTDOWN NOSAVE\r\n");
     let mut buf = Vec::new();
-    let _ = raw.0.read_to_end(&mut buf);
+    let _ = raw.read_to_end(&mut buf);
     assert!(buf.is_empty(), "no reply to SHUTDOWN: {buf:?}");
     assert!(bystander.is_closed(), "other clients are disconnected");
     eventually("new connections to be refused", || {

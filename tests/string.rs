@@ -7,71 +7,11 @@
 //! redis-server 7.0); every error case also checks that the connection stays usable.
 mod common;
 
-use common::TestServer;
-use redis::{cmd, Cmd, Connection, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Runs `c` and asserts it fails with exactly `expected` (code and message), then that the
-/// connection still answers PING.
-fn err(con: &mut Connection, c: &mut Cmd, expected: &str) {
-    let r: redis::RedisResult<Value> = c.query(con);
-    match r {
-        Ok(v) => panic!("expected error {expected:?}, got {v:?}"),
-        Err(e) => assert_eq!(common::error_text(&e), expected),
-    }
-    let pong: String = cmd("PING")
-        .query(con)
-        .expect("connection usable after an error");
-    assert_eq!(pong, "PONG");
-}
-
-/// Runs `c` and returns its raw reply, panicking on an error reply.
-fn val(con: &mut Connection, c: &mut Cmd) -> Value {
-    c.query(con).expect("command succeeds")
-}
-
-fn int(con: &mut Connection, c: &mut Cmd) -> i64 {
-    c.query(con).expect("integer reply")
-}
-
-fn bulk(s: impl AsRef<[u8]>) -> Value {
-    Value::BulkString(s.as_ref().to_vec())
-}
-
-fn get(con: &mut Connection, key: impl redis::ToRedisArgs) -> Option<Vec<u8>> {
-    cmd("GET").arg(key).query(con).expect("GET")
-}
-
-fn get_str(con: &mut Connection, key: &str) -> Option<String> {
-    get(con, key).map(|v| String::from_utf8(v).expect("utf8 value"))
-}
-
-fn set(con: &mut Connection, key: impl redis::ToRedisArgs, value: impl redis::ToRedisArgs) {
-    assert_eq!(val(con, cmd("SET").arg(key).arg(value)), Value::Okay);
-}
-
-fn exists(con: &mut Connection, key: &str) -> i64 {
-    int(con, cmd("EXISTS").arg(key))
-}
-
-fn ttl(con: &mut Connection, key: &str) -> i64 {
-    int(con, cmd("TTL").arg(key))
-}
-
-fn pttl(con: &mut Connection, key: &str) -> i64 {
-    int(con, cmd("PTTL").arg(key))
-}
-
-fn dbsize(con: &mut Connection) -> i64 {
-    int(con, &mut cmd("DBSIZE"))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use common::{
+    arity, assert_err_exact as err, bulk, dbsize, exists, get, get_str, int, now_ms, pttl, set,
+    ttl, val, TestServer,
+};
+use redis::{cmd, Connection, Value};
 
 // ---------------------------------------------------------------------------------------------
 // GET / SET
@@ -94,11 +34,10 @@ fn get_missing_is_nil_and_set_then_get_round_trips() {
 fn get_and_set_reject_wrong_arity() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    let e = |n: &str| format!("ERR wrong number of arguments for '{n}' command");
-    err(&mut c, &mut cmd("GET"), &e("get"));
-    err(&mut c, cmd("GET").arg("a").arg("b"), &e("get"));
-    err(&mut c, &mut cmd("SET"), &e("set"));
-    err(&mut c, cmd("SET").arg("k"), &e("set"));
+    err(&mut c, &mut cmd("GET"), &arity("get"));
+    err(&mut c, cmd("GET").arg("a").arg("b"), &arity("get"));
+    err(&mut c, &mut cmd("SET"), &arity("set"));
+    err(&mut c, cmd("SET").arg("k"), &arity("set"));
     assert_eq!(dbsize(&mut c), 0);
 }
 
@@ -504,12 +443,12 @@ fn setex_and_psetex_reject_bad_times_and_arity() {
             cmd(name).arg("k").arg("1.5").arg("v"),
             "ERR value is not an integer or out of range",
         );
-        let arity = format!("ERR wrong number of arguments for '{lower}' command");
-        err(&mut c, cmd(name).arg("k").arg("10"), &arity);
+        let wrong_arity = arity(lower);
+        err(&mut c, cmd(name).arg("k").arg("10"), &wrong_arity);
         err(
             &mut c,
             cmd(name).arg("k").arg("10").arg("v").arg("x"),
-            &arity,
+            &wrong_arity,
         );
     }
     err(
@@ -780,7 +719,7 @@ fn mset_and_msetnx_reject_odd_arguments() {
     let srv = TestServer::start();
     let mut c = srv.client();
     for (name, lower) in [("MSET", "mset"), ("MSETNX", "msetnx")] {
-        let e = format!("ERR wrong number of arguments for '{lower}' command");
+        let e = arity(lower);
         err(&mut c, &mut cmd(name), &e);
         err(&mut c, cmd(name).arg("a"), &e);
         err(&mut c, cmd(name).arg("a").arg("1").arg("b"), &e);
@@ -967,16 +906,19 @@ fn decrby_the_minimum_integer_is_refused() {
 fn incr_family_rejects_wrong_arity() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    let e = |n: &str| format!("ERR wrong number of arguments for '{n}' command");
-    err(&mut c, &mut cmd("INCR"), &e("incr"));
-    err(&mut c, cmd("INCR").arg("a").arg("b"), &e("incr"));
-    err(&mut c, &mut cmd("DECR"), &e("decr"));
-    err(&mut c, cmd("DECR").arg("a").arg("b"), &e("decr"));
-    err(&mut c, cmd("INCRBY").arg("a"), &e("incrby"));
-    err(&mut c, cmd("INCRBY").arg("a").arg(1).arg(2), &e("incrby"));
-    err(&mut c, cmd("DECRBY").arg("a"), &e("decrby"));
-    err(&mut c, cmd("INCRBYFLOAT").arg("a"), &e("incrbyfloat"));
-    err(&mut c, &mut cmd("INCRBYFLOAT"), &e("incrbyfloat"));
+    err(&mut c, &mut cmd("INCR"), &arity("incr"));
+    err(&mut c, cmd("INCR").arg("a").arg("b"), &arity("incr"));
+    err(&mut c, &mut cmd("DECR"), &arity("decr"));
+    err(&mut c, cmd("DECR").arg("a").arg("b"), &arity("decr"));
+    err(&mut c, cmd("INCRBY").arg("a"), &arity("incrby"));
+    err(
+        &mut c,
+        cmd("INCRBY").arg("a").arg(1).arg(2),
+        &arity("incrby"),
+    );
+    err(&mut c, cmd("DECRBY").arg("a"), &arity("decrby"));
+    err(&mut c, cmd("INCRBYFLOAT").arg("a"), &arity("incrbyfloat"));
+    err(&mut c, &mut cmd("INCRBYFLOAT"), &arity("incrbyfloat"));
     assert_eq!(dbsize(&mut c), 0);
 }
 
@@ -1325,12 +1267,13 @@ fn getrange_rejects_bad_indexes_and_arity() {
             cmd(name).arg("k").arg(0).arg("9223372036854775808"),
             nan,
         );
-        let arity = format!(
-            "ERR wrong number of arguments for '{}' command",
-            name.to_lowercase()
+        let wrong_arity = arity(&name.to_lowercase());
+        err(&mut c, cmd(name).arg("k").arg(0), &wrong_arity);
+        err(
+            &mut c,
+            cmd(name).arg("k").arg(0).arg(1).arg(2),
+            &wrong_arity,
         );
-        err(&mut c, cmd(name).arg("k").arg(0), &arity);
-        err(&mut c, cmd(name).arg("k").arg(0).arg(1).arg(2), &arity);
     }
 }
 

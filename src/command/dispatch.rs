@@ -127,12 +127,8 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -
         spec: entry.spec,
     };
     let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
-    let stats = &ctx.server.command_stats[id];
-    stats.calls.fetch_add(1, Relaxed);
-    stats.usec.fetch_add(ctx.session.clock.lap_us(), Relaxed);
-    if reply.is_error() {
-        stats.failed.fetch_add(1, Relaxed);
-    }
+    let usec = ctx.session.clock.lap_us();
+    ctx.session.counters.record_call(id, usec, reply.is_error());
     reply
 }
 

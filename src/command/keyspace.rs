@@ -167,11 +167,11 @@ fn two_dbs<'a>(
     dst_key: &Bytes,
 ) -> (Txn<'a>, Txn<'a>) {
     if src.index < dst.index {
-        let s = src.txn(now, &[src_key]);
-        (s, dst.txn(now, &[dst_key]))
+        let s = src.txn(now, [src_key]);
+        (s, dst.txn(now, [dst_key]))
     } else {
-        let d = dst.txn(now, &[dst_key]);
-        (src.txn(now, &[src_key]), d)
+        let d = dst.txn(now, [dst_key]);
+        (src.txn(now, [src_key]), d)
     }
 }
 
@@ -378,7 +378,7 @@ fn pexpireat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// The shared body of TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 missing, -1 no TTL.
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &Bytes, f: impl Fn(u64, u64) -> i64) -> Reply {
     let now = ctx.now;
-    let mut t = ctx.db().txn(now, &[key]);
+    let mut t = ctx.db().txn(now, [key]);
     match t.peek(key).map(|e| e.expire_at) {
         None => Reply::Int(-2),
         Some(0) => Reply::Int(-1),
@@ -432,7 +432,7 @@ fn lfu_selected(ctx: &Ctx<'_>) -> bool {
 
 /// Reads a key for OBJECT without touching it; nil when missing.
 fn object_peek<R>(ctx: &mut Ctx<'_>, key: &Bytes, f: impl FnOnce(&Entry) -> R) -> Option<R> {
-    let mut t = ctx.db().txn(ctx.now, &[key]);
+    let mut t = ctx.db().txn(ctx.now, [key]);
     t.peek(key).map(f)
 }
 

@@ -173,6 +173,8 @@ const SECTIONS_DEFAULT: &[&str] = &[
 
 /// INFO [section [section ...]]
 fn info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    // Include this connection's not yet flushed counts (earlier commands of this batch).
+    ctx.session.flush_counters(ctx.server);
     let mut wanted: Vec<String> = a[1..]
         .iter()
         .map(|s| args::text(s).to_ascii_lowercase())
@@ -417,7 +419,7 @@ fn memory_usage(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         _ => return Err(CmdError::Syntax),
     }
     let key = &a[2];
-    let mut t = ctx.db().txn(ctx.now, &[key]);
+    let mut t = ctx.db().txn(ctx.now, [key]);
     let size = t
         .peek(key)
         .map(|e| entry_size(&crate::storage::value::Key::new(key), &e.value));
@@ -548,6 +550,7 @@ fn config_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// CONFIG RESETSTAT
 fn config_resetstat(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.session.flush_counters(ctx.server);
     ctx.server.stats.reset();
     for st in ctx.server.command_stats.iter() {
         st.reset();

@@ -83,6 +83,14 @@ fn check_size(ctx: &Ctx<'_>, offset: usize, extra: usize) -> Result<(), CmdError
     Ok(())
 }
 
+/// A stored string as a bulk reply: heap strings share their buffer, short ones are inlined.
+pub fn str_reply(s: &Str) -> Reply {
+    match s.shared() {
+        Some(b) => Reply::Bulk(b.clone()),
+        None => s.with_bytes(Reply::bulk_from),
+    }
+}
+
 /// Reads a string for a command: None when missing, WRONGTYPE for other types.
 fn read_str<'t>(t: &'t mut Txn<'_>, key: &[u8]) -> Result<Option<&'t Str>, CmdError> {
     match t.get(key) {
@@ -94,10 +102,10 @@ fn read_str<'t>(t: &'t mut Txn<'_>, key: &[u8]) -> Result<Option<&'t Str>, CmdEr
 /// GET key
 fn get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let v = read_str(&mut t, &a[1])?.map(Str::to_bytes);
+    let v = read_str(&mut t, &a[1])?.map(str_reply);
     drop(t);
     ctx.count_lookup(v.is_some());
-    Ok(Reply::opt_bulk(v))
+    Ok(v.unwrap_or(Reply::Nil))
 }
 
 #[derive(PartialEq, Clone, Copy)]
@@ -124,7 +132,7 @@ fn set_generic(
     ttl: Ttl,
     get_old: bool,
 ) -> Result<Reply, CmdError> {
-    let mut t = ctx.db().txn(ctx.now, &[key]);
+    let mut t = ctx.db().txn(ctx.now, [key]);
     let old = match t.get(key) {
         None => None,
         Some(e) => match e.value.as_str() {
@@ -315,7 +323,7 @@ fn mget(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             Some(Entry {
                 value: Value::Str(s),
                 ..
-            }) => Reply::Bulk(s.to_bytes()),
+            }) => str_reply(s),
             _ => Reply::Nil,
         })
         .collect();
@@ -332,8 +340,7 @@ fn pairs(a: &[Bytes], ctx: &Ctx<'_>) -> Result<(), CmdError> {
 /// MSET key value [key value ...]
 fn mset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     pairs(a, ctx)?;
-    let keys: Vec<&Bytes> = a[1..].iter().step_by(2).collect();
-    let mut t = ctx.db().txn(ctx.now, &keys);
+    let mut t = ctx.db().txn(ctx.now, a[1..].iter().step_by(2));
     for kv in a[1..].chunks_exact(2) {
         t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
     }
@@ -343,9 +350,8 @@ fn mset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// MSETNX key value [key value ...]
 fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     pairs(a, ctx)?;
-    let keys: Vec<&Bytes> = a[1..].iter().step_by(2).collect();
-    let mut t = ctx.db().txn(ctx.now, &keys);
-    if keys.iter().any(|k| t.exists(k)) {
+    let mut t = ctx.db().txn(ctx.now, a[1..].iter().step_by(2));
+    if a[1..].iter().step_by(2).any(|k| t.exists(k)) {
         return Ok(Reply::Int(0));
     }
     for kv in a[1..].chunks_exact(2) {
@@ -354,19 +360,21 @@ fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(1))
 }
 
-/// The shared body of INCR, DECR, INCRBY and DECRBY. Keeps the key's TTL, as Redis does.
+/// The shared body of INCR, DECR, INCRBY and DECRBY: one lookup, and an existing key keeps
+/// its TTL, as in Redis.
 fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Reply, CmdError> {
-    let mut t = ctx.db().txn(ctx.now, &[key]);
-    let cur = match read_str(&mut t, key)? {
-        None => 0,
-        Some(s) => s.as_int().ok_or(CmdError::NotInteger)?,
-    };
-    let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
-    // Updating in place keeps the TTL; a missing key is created without one.
-    if t.update(key, |v| *v = Value::Str(Str::Int(new))).is_none() {
-        t.set(key, Value::Str(Str::Int(new)), 0);
-    }
-    Ok(Reply::Int(new))
+    let mut t = ctx.db().txn(ctx.now, [key]);
+    t.upsert(key, |v| {
+        let cur = match v {
+            None => 0,
+            Some(v) => {
+                let s = v.as_str().ok_or(CmdError::WrongType)?;
+                s.as_int().ok_or(CmdError::NotInteger)?
+            }
+        };
+        let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
+        Ok((Reply::Int(new), Value::Str(Str::Int(new))))
+    })
 }
 
 /// INCR key
@@ -397,24 +405,22 @@ fn decrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// INCRBYFLOAT key increment
 fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let by = args::float(&a[2])?;
-    let key = &a[1];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let cur = match read_str(&mut t, key)? {
-        None => Bytes::from_static(b"0"),
-        Some(s) => s.to_bytes(),
-    };
-    let cur_f = args::parse_f64(&cur).ok_or(CmdError::NotFloat)?;
-    if !(cur_f + by).is_finite() {
-        return Err(CmdError::NanOrInfinity);
-    }
-    let text = crate::util::decimal::add(&cur, &a[2])
-        .unwrap_or_else(|| crate::util::decimal::format_fixed(cur_f + by));
-    // Redis stores the result as a plain string (never the int encoding).
-    let value = Value::Str(Str::raw(text.as_bytes()));
-    if t.update(key, |v| *v = value.clone()).is_none() {
-        t.set(key, value, 0);
-    }
-    Ok(Reply::bulk(text))
+    t.upsert(&a[1], |v| {
+        let cur = match v {
+            None => Bytes::from_static(b"0"),
+            Some(v) => v.as_str().ok_or(CmdError::WrongType)?.to_bytes(),
+        };
+        let cur_f = args::parse_f64(&cur).ok_or(CmdError::NotFloat)?;
+        if !(cur_f + by).is_finite() {
+            return Err(CmdError::NanOrInfinity);
+        }
+        let text = crate::util::decimal::add(&cur, &a[2])
+            .unwrap_or_else(|| crate::util::decimal::format_fixed(cur_f + by));
+        // Redis stores the result as a plain string (never the int encoding).
+        let value = Value::Str(Str::raw(text.as_bytes()));
+        Ok((Reply::bulk(text), value))
+    })
 }
 
 /// APPEND key value
@@ -547,7 +553,7 @@ fn lcs(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         ));
     }
     let keys = [&a[1], &a[2]];
-    let mut t = ctx.db().txn(ctx.now, &keys);
+    let mut t = ctx.db().txn(ctx.now, keys);
     let mut fetch =
         |k: &Bytes| -> Result<Bytes, CmdError> {
             match t.get(k) {

@@ -29,6 +29,12 @@ pub enum Reply {
     Error(CmdError),
     Int(i64),
     Bulk(Bytes),
+    /// A bulk string of at most `SHORT_CAP` bytes held inline: replying with a small stored
+    /// value then costs no allocation.
+    ShortBulk {
+        len: u8,
+        buf: [u8; SHORT_CAP],
+    },
     /// A missing value: `$-1` in RESP2, `_` in RESP3.
     Nil,
     /// A missing aggregate: `*-1` in RESP2, `_` in RESP3.
@@ -44,7 +50,24 @@ pub enum Reply {
     Push(Vec<Reply>),
 }
 
+/// Capacity of `Reply::ShortBulk` (covers every integer and inline-stored string).
+pub const SHORT_CAP: usize = 22;
+
 impl Reply {
+    /// A bulk reply copied from `data`, inline when short.
+    pub fn bulk_from(data: &[u8]) -> Reply {
+        if data.len() <= SHORT_CAP {
+            let mut buf = [0u8; SHORT_CAP];
+            buf[..data.len()].copy_from_slice(data);
+            Reply::ShortBulk {
+                len: data.len() as u8,
+                buf,
+            }
+        } else {
+            Reply::Bulk(Bytes::copy_from_slice(data))
+        }
+    }
+
     pub fn bulk(data: impl Into<Bytes>) -> Reply {
         Reply::Bulk(data.into())
     }
@@ -148,6 +171,7 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
             out.put_slice(b"\r\n");
         }
         Reply::Bulk(data) => put_bulk(out, data),
+        Reply::ShortBulk { len, buf } => put_bulk(out, &buf[..*len as usize]),
         Reply::Nil if r3 => out.put_slice(b"_\r\n"),
         Reply::Nil => out.put_slice(b"$-1\r\n"),
         Reply::NilArray if r3 => out.put_slice(b"_\r\n"),

@@ -88,7 +88,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
 
         session.begin_batch();
         let close = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
-        session.flush_counters(&server.stats);
+        session.flush_counters(server);
         if !out.is_empty() {
             if stream.write_all(&out).await.is_err() {
                 return;

@@ -134,6 +134,24 @@ pub struct Counters {
     pub commands: u64,
     pub hits: u64,
     pub misses: u64,
+    /// Per-command (registry id, calls, usec, failed) of this batch. A batch touches few
+    /// distinct commands, so a short vector beats a map; the counters it feeds are shared by
+    /// all connections, and updating them per command made their cache lines bounce between
+    /// worker threads.
+    pub calls: Vec<(usize, u64, u64, u64)>,
+}
+
+impl Counters {
+    pub fn record_call(&mut self, id: usize, usec: u64, failed: bool) {
+        match self.calls.iter_mut().find(|c| c.0 == id) {
+            Some(c) => {
+                c.1 += 1;
+                c.2 += usec;
+                c.3 += failed as u64;
+            }
+            None => self.calls.push((id, 1, usec, failed as u64)),
+        }
+    }
 }
 
 impl Session {
@@ -157,8 +175,17 @@ impl Session {
     }
 
     /// Adds the batch's local counters to the server totals.
-    pub fn flush_counters(&mut self, stats: &crate::server::Stats) {
-        let c = std::mem::take(&mut self.counters);
+    pub fn flush_counters(&mut self, server: &crate::server::Server) {
+        let stats = &server.stats;
+        for (id, calls, usec, failed) in self.counters.calls.drain(..) {
+            let s = &server.command_stats[id];
+            s.calls.fetch_add(calls, Relaxed);
+            s.usec.fetch_add(usec, Relaxed);
+            if failed > 0 {
+                s.failed.fetch_add(failed, Relaxed);
+            }
+        }
+        let c = &mut self.counters;
         if c.commands > 0 {
             stats.commands_processed.fetch_add(c.commands, Relaxed);
         }
@@ -168,6 +195,7 @@ impl Session {
         if c.misses > 0 {
             stats.keyspace_misses.fetch_add(c.misses, Relaxed);
         }
+        (c.commands, c.hits, c.misses) = (0, 0, 0);
     }
 
     pub fn id(&self) -> u64 {

@@ -11,6 +11,7 @@
 //! keyspace's and tenant's atomic totals in the same place, so nobody outside storage reports deltas.
 
 use super::value::{entry_size, Entry, Key, Value};
+use indexmap::map::RawEntryApiV1;
 use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
@@ -55,6 +56,43 @@ pub struct Keyspace {
     usage: Arc<Usage>,
 }
 
+/// Changes to a keyspace's totals. Shard counters are exact and updated under the shard lock
+/// as each change happens; the shared atomic totals (keyspace and tenant) receive the sum once
+/// per command, because four atomic adds per key made multi-key writes bounce cache lines
+/// between worker threads.
+#[derive(Default, Debug, Clone, Copy)]
+struct Delta {
+    keys: i64,
+    bytes: i64,
+    volatile: i64,
+    expired: u64,
+}
+
+impl Delta {
+    fn account(&mut self, shard: &mut Shard, keys: i64, bytes: i64, volatile: i64) {
+        shard.bytes += bytes;
+        shard.volatile += volatile;
+        self.keys += keys;
+        self.bytes += bytes;
+        self.volatile += volatile;
+    }
+}
+
+/// Removes the entry at `idx` (the last entry takes its place) and accounts it.
+fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta) -> Entry {
+    let (k, e) = shard.map.swap_remove_index(idx).expect("index in range");
+    let vol = if e.expire_at != 0 { -1 } else { 0 };
+    d.account(shard, -1, -(entry_size(&k, &e.value) as i64), vol);
+    e
+}
+
+/// Where a key lives, computed once per operation.
+#[derive(Clone, Copy)]
+struct Loc {
+    shard: usize,
+    hash: u64,
+}
+
 fn is_expired(e: &Entry, now: u64) -> bool {
     e.expire_at != 0 && e.expire_at <= now
 }
@@ -86,11 +124,20 @@ impl Keyspace {
         }
     }
 
-    fn shard_of(&self, key: &[u8]) -> usize {
+    /// The key's hash (the same one its shard's map computes) and its shard.
+    fn locate(&self, key: &[u8]) -> Loc {
+        let hash = self.hasher.hash_one(key);
         // Middle bits of the hash: the shard's own table uses the low bits for the bucket and
         // the top 7 for its control tags, so taking either here would leave every key of a
         // shard with nearly the same tag (measured: 20% of SET time in probing).
-        (self.hasher.hash_one(key) >> SHARD_SHIFT) as usize & (SHARDS - 1)
+        Loc {
+            shard: (hash >> SHARD_SHIFT) as usize & (SHARDS - 1),
+            hash,
+        }
+    }
+
+    fn shard_of(&self, key: &[u8]) -> usize {
+        self.locate(key).shard
     }
 
     /// Keys in this keyspace (expired keys not yet reclaimed included, as Redis's DBSIZE).
@@ -126,25 +173,31 @@ impl Keyspace {
         self.expired.load(Relaxed)
     }
 
-    fn account(&self, shard: &mut Shard, keys: i64, bytes: i64, volatile: i64) {
-        shard.bytes += bytes;
-        shard.volatile += volatile;
-        if keys != 0 {
-            self.keys.fetch_add(keys, Relaxed);
-            self.usage.keys.fetch_add(keys, Relaxed);
+    /// Publishes accumulated changes to the keyspace's and tenant's shared totals.
+    fn publish(&self, d: &Delta) {
+        if d.keys != 0 {
+            self.keys.fetch_add(d.keys, Relaxed);
+            self.usage.keys.fetch_add(d.keys, Relaxed);
         }
-        if bytes != 0 {
-            self.bytes.fetch_add(bytes, Relaxed);
-            self.usage.bytes.fetch_add(bytes, Relaxed);
+        if d.bytes != 0 {
+            self.bytes.fetch_add(d.bytes, Relaxed);
+            self.usage.bytes.fetch_add(d.bytes, Relaxed);
         }
-        if volatile != 0 {
-            self.volatile.fetch_add(volatile, Relaxed);
+        if d.volatile != 0 {
+            self.volatile.fetch_add(d.volatile, Relaxed);
+        }
+        if d.expired != 0 {
+            self.expired.fetch_add(d.expired, Relaxed);
         }
     }
 
     /// Opens a transaction over the shards holding `keys`, locked in ascending shard order so
     /// concurrent multi-key commands cannot deadlock.
-    pub fn txn<'a, K: AsRef<[u8]>>(&'a self, now: u64, keys: &[K]) -> Txn<'a> {
+    pub fn txn<'a, K: AsRef<[u8]>>(
+        &'a self,
+        now: u64,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Txn<'a> {
         let mut want = [false; SHARDS];
         for k in keys {
             want[self.shard_of(k.as_ref())] = true;
@@ -159,6 +212,7 @@ impl Keyspace {
             ks: self,
             guards,
             now,
+            delta: Delta::default(),
         }
     }
 
@@ -172,6 +226,7 @@ impl Keyspace {
             ks: self,
             guards,
             now,
+            delta: Delta::default(),
         }
     }
 
@@ -184,7 +239,9 @@ impl Keyspace {
             let map = std::mem::replace(&mut shard.map, Map::with_hasher(self.hasher));
             let (keys, bytes, vol) = (map.len() as i64, shard.bytes, shard.volatile);
             shard.expire_cursor = 0;
-            self.account(&mut shard, -keys, -bytes, -vol);
+            let mut d = Delta::default();
+            d.account(&mut shard, -keys, -bytes, -vol);
+            self.publish(&d);
             old.push(map);
         }
         old
@@ -268,19 +325,16 @@ impl Keyspace {
                 if !is_expired(e, now) {
                     return Some(bytes::Bytes::copy_from_slice(k.as_bytes()));
                 }
-                self.remove_at(&mut shard, r);
-                self.expired.fetch_add(1, Relaxed);
+                let mut d = Delta {
+                    expired: 1,
+                    ..Delta::default()
+                };
+                remove_at(&mut shard, r, &mut d);
+                self.publish(&d);
                 break;
             }
         }
         None
-    }
-
-    fn remove_at(&self, shard: &mut Shard, idx: usize) -> Entry {
-        let (k, e) = shard.map.swap_remove_index(idx).expect("index in range");
-        let vol = if e.expire_at != 0 { -1 } else { 0 };
-        self.account(shard, -1, -(entry_size(&k, &e.value) as i64), vol);
-        e
     }
 
     /// One step of active expiry: sweeps up to `budget` entries across the shards that hold
@@ -288,6 +342,7 @@ impl Keyspace {
     pub fn active_expire(&self, now: u64, budget: usize) -> (usize, usize) {
         let (mut checked, mut reclaimed) = (0, 0);
         let (mut ttl_sum, mut ttl_n) = (0u64, 0u64);
+        let mut d = Delta::default();
         let per_shard = (budget / SHARDS).max(16);
         for m in self.shards.iter() {
             let mut shard = m.lock();
@@ -304,7 +359,7 @@ impl Keyspace {
                 steps += 1;
                 let at = shard.map[p].expire_at;
                 if at != 0 && at <= now {
-                    self.remove_at(&mut shard, p);
+                    remove_at(&mut shard, p, &mut d);
                     reclaimed += 1;
                 } else if at != 0 {
                     ttl_sum += at - now;
@@ -314,7 +369,8 @@ impl Keyspace {
             shard.expire_cursor = p;
             checked += steps;
         }
-        self.expired.fetch_add(reclaimed as u64, Relaxed);
+        d.expired = reclaimed as u64;
+        self.publish(&d);
         if let Some(sample) = ttl_sum.checked_div(ttl_n) {
             // Redis's smoothing: the new sample weighs 2%, unless there is no estimate yet.
             let old = self.avg_ttl.load(Relaxed);
@@ -335,81 +391,108 @@ pub struct Txn<'a> {
     ks: &'a Keyspace,
     guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
     pub now: u64,
+    delta: Delta,
+}
+
+impl Drop for Txn<'_> {
+    fn drop(&mut self) {
+        // Runs before the guards are released, so totals never lag an unlocked shard.
+        self.ks.publish(&self.delta);
+    }
 }
 
 impl<'a> Txn<'a> {
-    fn shard(&mut self, key: &[u8]) -> &mut Shard {
-        let i = self.ks.shard_of(key);
-        self.guards[i]
-            .as_deref_mut()
-            .expect("command touched a key outside its declared key set")
+    fn shard_at(&mut self, i: usize) -> &mut Shard {
+        self.parts(i).0
     }
 
-    /// The position of a live key, reclaiming it first if it has expired.
-    fn live(&mut self, key: &[u8]) -> Option<(usize, usize)> {
-        let (ks, now) = (self.ks, self.now);
-        let i = ks.shard_of(key);
+    /// A locked shard and the transaction's pending totals, borrowed together.
+    fn parts(&mut self, i: usize) -> (&mut Shard, &mut Delta) {
         let shard = self.guards[i]
             .as_deref_mut()
             .expect("command touched a key outside its declared key set");
-        let idx = shard.map.get_index_of(key)?;
-        if is_expired(&shard.map[idx], now) {
-            ks.remove_at(shard, idx);
-            ks.expired.fetch_add(1, Relaxed);
-            return None;
-        }
-        Some((i, idx))
+        (shard, &mut self.delta)
     }
 
-    fn entry_at(&mut self, (i, idx): (usize, usize)) -> &mut Entry {
-        &mut self.guards[i].as_deref_mut().expect("locked").map[idx]
+    /// One hash and one probe: the key's shard and hash, and its position if it is live.
+    /// An expired key found on the way is reclaimed (lazy expiry).
+    fn find(&mut self, key: &[u8]) -> (Loc, Option<usize>) {
+        let now = self.now;
+        let loc = self.ks.locate(key);
+        let (shard, delta) = self.parts(loc.shard);
+        let idx = shard
+            .map
+            .raw_entry_v1()
+            .index_from_hash(loc.hash, |k| k.as_bytes() == key);
+        match idx {
+            Some(i) if is_expired(&shard.map[i], now) => {
+                remove_at(shard, i, delta);
+                delta.expired += 1;
+                (loc, None)
+            }
+            other => (loc, other),
+        }
+    }
+
+    fn entry_at(&mut self, loc: Loc, idx: usize) -> &mut Entry {
+        &mut self.shard_at(loc.shard).map[idx]
     }
 
     /// Reads a key, updating its access clock (Redis's `lookupKeyRead`).
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
-        let at = self.live(key)?;
+        let (loc, idx) = self.find(key);
         let now = self.now;
-        let e = self.entry_at(at);
+        let e = self.entry_at(loc, idx?);
         touch(e, now);
         Some(e)
     }
 
     /// Reads a key without touching its access clock (TTL, TYPE, OBJECT).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        let at = self.live(key)?;
-        Some(self.entry_at(at))
+        let (loc, idx) = self.find(key);
+        Some(self.entry_at(loc, idx?))
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.live(key).is_some()
+        self.find(key).1.is_some()
     }
 
-    /// Sets a key's value and expiry (0 = none), replacing any previous value. Returns the
-    /// previous live entry.
+    /// Sets a key's value and expiry (0 = none), replacing any previous value, in one probe.
+    /// Returns the previous live entry.
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64) -> Option<Entry> {
-        let old_live = self.live(key);
-        let (ks, clock) = (self.ks, access_clock(self.now));
-        let shard = self.shard(key);
+        use indexmap::map::raw_entry_v1::RawEntryMut;
+        let now = self.now;
+        let loc = self.ks.locate(key);
+        let (shard, delta) = self.parts(loc.shard);
         let new_entry = Entry {
             value,
             expire_at,
-            access: clock,
+            access: access_clock(now),
         };
-        match old_live {
-            Some((_, idx)) => {
-                let (k, slot) = shard.map.get_index_mut(idx).expect("live index");
-                let old_size = entry_size(k, &slot.value) as i64;
-                let new_size = entry_size(k, &new_entry.value) as i64;
-                let old = std::mem::replace(slot, new_entry);
-                let vol = (expire_at != 0) as i64 - (old.expire_at != 0) as i64;
-                ks.account(shard, 0, new_size - old_size, vol);
+        let new_vol = (expire_at != 0) as i64;
+        match shard
+            .map
+            .raw_entry_mut_v1()
+            .from_key_hashed_nocheck(loc.hash, key)
+        {
+            RawEntryMut::Occupied(mut o) => {
+                let new_size = entry_size(o.key(), &new_entry.value) as i64;
+                let old_size = entry_size(o.key(), &o.get().value) as i64;
+                let old = o.insert(new_entry);
+                let vol = new_vol - (old.expire_at != 0) as i64;
+                delta.account(shard, 0, new_size - old_size, vol);
+                if is_expired(&old, now) {
+                    // Overwriting a key that had already expired: it counts as reclaimed.
+                    delta.expired += 1;
+                    return None;
+                }
                 Some(old)
             }
-            None => {
+            RawEntryMut::Vacant(v) => {
                 let k = Key::new(key);
                 let size = entry_size(&k, &new_entry.value) as i64;
-                shard.map.insert(k, new_entry);
-                ks.account(shard, 1, size, (expire_at != 0) as i64);
+                v.insert_hashed_nocheck(loc.hash, k, new_entry);
+                delta.account(shard, 1, size, new_vol);
                 None
             }
         }
@@ -417,53 +500,78 @@ impl<'a> Txn<'a> {
 
     /// Mutates a live key's value in place and re-accounts its size. None when missing.
     pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Value) -> R) -> Option<R> {
-        let (_, idx) = self.live(key)?;
-        let (ks, now) = (self.ks, self.now);
-        let shard = self.shard(key);
+        let (loc, idx) = self.find(key);
+        Some(self.update_at(loc, idx?, f))
+    }
+
+    fn update_at<R>(&mut self, loc: Loc, idx: usize, f: impl FnOnce(&mut Value) -> R) -> R {
+        let now = self.now;
+        let (shard, delta) = self.parts(loc.shard);
         let (k, e) = shard.map.get_index_mut(idx).expect("live index");
         let before = entry_size(k, &e.value) as i64;
         let r = f(&mut e.value);
         touch(e, now);
         let after = entry_size(k, &e.value) as i64;
-        ks.account(shard, 0, after - before, 0);
-        Some(r)
+        delta.account(shard, 0, after - before, 0);
+        r
+    }
+
+    /// Read-modify-write of one key with a single lookup (INCR and friends): `f` sees the
+    /// live value, or None, and returns its result plus the value to store. An existing key
+    /// keeps its TTL; a missing one is created without.
+    pub fn upsert<R, E>(
+        &mut self,
+        key: &[u8],
+        f: impl FnOnce(Option<&Value>) -> Result<(R, Value), E>,
+    ) -> Result<R, E> {
+        let (loc, idx) = self.find(key);
+        match idx {
+            Some(idx) => {
+                let (r, new) = f(Some(&self.entry_at(loc, idx).value))?;
+                self.update_at(loc, idx, |v| *v = new);
+                Ok(r)
+            }
+            None => {
+                let (r, new) = f(None)?;
+                self.set(key, new, 0);
+                Ok(r)
+            }
+        }
     }
 
     /// Deletes a key; returns its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let (_, idx) = self.live(key)?;
-        let ks = self.ks;
-        let shard = self.shard(key);
-        Some(ks.remove_at(shard, idx))
+        let (loc, idx) = self.find(key);
+        let (shard, delta) = self.parts(loc.shard);
+        Some(remove_at(shard, idx?, delta))
     }
 
     /// Sets (or with 0 clears) a live key's expiry. False when the key is missing.
     pub fn set_expire(&mut self, key: &[u8], expire_at: u64) -> bool {
-        let Some((_, idx)) = self.live(key) else {
+        let (loc, Some(idx)) = self.find(key) else {
             return false;
         };
-        let ks = self.ks;
-        let shard = self.shard(key);
+        let (shard, delta) = self.parts(loc.shard);
         let e = &mut shard.map[idx];
         let vol = (expire_at != 0) as i64 - (e.expire_at != 0) as i64;
         e.expire_at = expire_at;
-        ks.account(shard, 0, 0, vol);
+        delta.account(shard, 0, 0, vol);
         true
     }
 
     /// Backdates a key's last access (RESTORE IDLETIME).
     pub fn set_idle(&mut self, key: &[u8], idle_secs: u64) {
         let now = self.now.saturating_sub(idle_secs.saturating_mul(1000));
-        if let Some(at) = self.live(key) {
-            let e = self.entry_at(at);
+        if let (loc, Some(idx)) = self.find(key) {
+            let e = self.entry_at(loc, idx);
             e.access = (clock_secs(now) << 8) | (e.access & 0xff);
         }
     }
 
     /// Sets a key's LFU counter (RESTORE FREQ).
     pub fn set_lfu(&mut self, key: &[u8], counter: u8) {
-        if let Some(at) = self.live(key) {
-            let e = self.entry_at(at);
+        if let (loc, Some(idx)) = self.find(key) {
+            let e = self.entry_at(loc, idx);
             e.access = (e.access & !0xff) | counter as u32;
         }
     }
@@ -524,7 +632,7 @@ mod tests {
     fn accounting_follows_every_mutation() {
         let usage = Arc::new(Usage::default());
         let ks = Keyspace::new(0, usage.clone());
-        let mut t = ks.txn(1000, &[b"a", b"b"]);
+        let mut t = ks.txn(1000, [b"a", b"b"]);
         t.set(b"a", sval(b"1"), 0);
         t.set(b"b", sval(&[b'x'; 100]), 5000);
         drop(t);
@@ -532,12 +640,12 @@ mod tests {
         assert_eq!(ks.volatile_len(), 1);
         let big = ks.bytes();
         assert!(big > 2 * crate::storage::value::ENTRY_OVERHEAD + 100);
-        let mut t = ks.txn(1000, &[b"b"]);
+        let mut t = ks.txn(1000, [b"b"]);
         t.update(b"b", |v| *v = sval(b"small"));
         drop(t);
         assert!(ks.bytes() < big);
         // Lazy expiry on access reclaims and re-accounts.
-        let mut t = ks.txn(6000, &[b"b"]);
+        let mut t = ks.txn(6000, [b"b"]);
         assert!(t.get(b"b").is_none());
         drop(t);
         assert_eq!(ks.len(), 1);
@@ -554,7 +662,7 @@ mod tests {
         let ks = Keyspace::new(0, Arc::default());
         let keys: Vec<Vec<u8>> = (0..1000).map(|i| format!("k{i}").into_bytes()).collect();
         for k in &keys {
-            ks.txn(0, &[k]).set(k, sval(b"v"), 0);
+            ks.txn(0, [k]).set(k, sval(b"v"), 0);
         }
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
@@ -564,7 +672,7 @@ mod tests {
             seen.extend(batch.into_iter().map(|b| b.to_vec()));
             // Delete keys with odd numbers as we go; even ones must all be seen.
             let victim = format!("k{}", round * 2 + 1).into_bytes();
-            ks.txn(0, &[&victim]).remove(&victim);
+            ks.txn(0, [&victim]).remove(&victim);
             round += 1;
             if next == 0 {
                 break;
@@ -581,9 +689,9 @@ mod tests {
         let ks = Keyspace::new(0, Arc::default());
         for i in 0..5000 {
             let k = format!("k{i}");
-            ks.txn(0, &[&k]).set(k.as_bytes(), sval(b"v"), 10);
+            ks.txn(0, [&k]).set(k.as_bytes(), sval(b"v"), 10);
         }
-        ks.txn(0, &[b"keep"]).set(b"keep", sval(b"v"), 0);
+        ks.txn(0, [b"keep"]).set(b"keep", sval(b"v"), 0);
         let mut total = 0;
         for _ in 0..100 {
             total += ks.active_expire(20, 1000).1;

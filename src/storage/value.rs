@@ -130,6 +130,14 @@ impl Str {
         }
     }
 
+    /// The shared buffer of a heap-stored string (cloning it is a reference count, not a copy).
+    pub fn shared(&self) -> Option<&Bytes> {
+        match self {
+            Str::Heap(b) | Str::HeapRaw(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Calls `f` with the bytes without allocating.
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {

@@ -2,9 +2,11 @@
 //! runtime on a background thread) and hands out real clients that talk to it over TCP.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use redis::{cmd, Cmd, Connection, Value};
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tenantkv::config::Config;
 use tenantkv::server::{self, RunningServer};
 
@@ -64,9 +66,12 @@ impl TestServer {
     /// A raw socket for byte-exact protocol tests.
     pub fn raw(&self) -> Raw {
         let s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.set_read_timeout(Some(RAW_READ_TIMEOUT)).unwrap();
         s.set_nodelay(true).unwrap();
-        Raw(s)
+        Raw {
+            stream: s,
+            pending: Vec::new(),
+        }
     }
 
     pub fn server(&self) -> &server::Server {
@@ -80,27 +85,111 @@ impl Drop for TestServer {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Raw sockets
+// ---------------------------------------------------------------------------------------------
+
+/// How long a raw socket read waits before it fails (the default read timeout of [`Raw`]).
+const RAW_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A raw TCP connection: write bytes, read exactly what the server sends.
-pub struct Raw(pub TcpStream);
+///
+/// Bytes read from the socket but not yet handed out (read ahead while framing a reply) wait
+/// in `pending`; every read, including the [`Read`] impl, takes from there first.
+pub struct Raw {
+    stream: TcpStream,
+    pending: Vec<u8>,
+}
 
 impl Raw {
-    pub fn send(&mut self, bytes: &[u8]) {
-        self.0.write_all(bytes).expect("write");
+    /// The underlying socket, for timeouts and writes that may fail. Reading from it directly
+    /// would skip bytes already buffered here: read through `Raw` instead.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
     }
 
-    /// Reads until `expected.len()` bytes arrived (or the connection closed) and returns them.
+    /// Writes all of `bytes`, panicking if the write fails.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Reads whatever the socket has next (blocking up to the read timeout) into `pending`;
+    /// returns how many bytes arrived (0 at EOF).
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        self.pending.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    /// Like [`Raw::fill`], but panics (naming `what` was being read) on EOF or a read error.
+    fn fill_or_panic(&mut self, what: &str) {
+        match self.fill() {
+            Ok(0) => panic!(
+                "connection closed while reading {what}; got {:?}",
+                String::from_utf8_lossy(&self.pending)
+            ),
+            Ok(_) => {}
+            Err(e) => panic!(
+                "read failed while reading {what} after {:?}: {e}",
+                String::from_utf8_lossy(&self.pending)
+            ),
+        }
+    }
+
+    /// Reads until `n` bytes arrived (or the connection closed) and returns them.
     pub fn read_n(&mut self, n: usize) -> Vec<u8> {
-        let mut out = vec![0u8; n];
-        let mut got = 0;
-        while got < n {
-            match self.0.read(&mut out[got..]) {
+        while self.pending.len() < n {
+            match self.fill() {
                 Ok(0) => break,
-                Ok(k) => got += k,
-                Err(e) => panic!("read failed after {got} bytes: {e}"),
+                Ok(_) => {}
+                Err(e) => panic!("read failed after {} bytes: {e}", self.pending.len()),
             }
         }
-        out.truncate(got);
-        out
+        let n = n.min(self.pending.len());
+        self.pending.drain(..n).collect()
+    }
+
+    /// Reads one line, up to and including its CRLF; panics if the connection closes first.
+    pub fn read_line(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.pending.windows(2).position(|w| w == b"\r\n") {
+                return self.pending.drain(..i + 2).collect();
+            }
+            self.fill_or_panic("a line");
+        }
+    }
+
+    /// Reads exactly one complete RESP2/RESP3 reply and returns its bytes; what arrived after
+    /// it stays buffered for the next read.
+    ///
+    /// Framing is `redis-protocol`'s: its RESP3 decoder, which also covers RESP2 except for the
+    /// RESP2 nulls (`$-1`, `*-1`, which it rejects), so its RESP2 decoder decides when the
+    /// RESP3 one refuses the bytes.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        use redis_protocol::{resp2, resp3};
+        loop {
+            let framed = match resp3::decode::complete::decode(&self.pending) {
+                Ok(found) => found.map(|(_, used)| used),
+                Err(e3) => match resp2::decode::decode(&self.pending) {
+                    Ok(found) => found.map(|(_, used)| used),
+                    Err(e2) => panic!(
+                        "not a RESP reply ({e3:?}; as RESP2: {e2:?}): {:?}",
+                        String::from_utf8_lossy(&self.pending)
+                    ),
+                },
+            };
+            if let Some(used) = framed {
+                return self.pending.drain(..used).collect();
+            }
+            self.fill_or_panic("a reply");
+        }
+    }
+
+    /// Sends `req` and returns the one reply it produces.
+    pub fn request(&mut self, req: &[u8]) -> Vec<u8> {
+        self.send(req);
+        self.read_reply()
     }
 
     /// Sends `request` and asserts the reply is exactly `expected`.
@@ -115,16 +204,67 @@ impl Raw {
         );
     }
 
+    /// Reads until the server closes the connection (EOF or reset) and returns all bytes.
+    /// Panics if the connection stays open (read timeout).
+    pub fn read_all(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.pending);
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return out,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return out,
+                Err(e) => panic!(
+                    "connection not closed ({e}); got so far {:?}",
+                    String::from_utf8_lossy(&out)
+                ),
+            }
+        }
+    }
+
+    /// True when nothing at all arrives within `wait` (panics if bytes arrive or the
+    /// connection closes). Restores the default read timeout afterwards.
+    pub fn nothing_arrives(&mut self, wait: Duration) -> bool {
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut b = [0u8; 64];
+        let r = self.read(&mut b);
+        self.stream
+            .set_read_timeout(Some(RAW_READ_TIMEOUT))
+            .unwrap();
+        match r {
+            Ok(0) => panic!("connection closed"),
+            Ok(n) => panic!("unexpected bytes {:?}", String::from_utf8_lossy(&b[..n])),
+            Err(_) => true,
+        }
+    }
+
     /// True when the server closed the connection (read returns EOF).
     pub fn is_closed(&mut self) -> bool {
         let mut b = [0u8; 1];
-        matches!(self.0.read(&mut b), Ok(0))
+        matches!(self.read(&mut b), Ok(0))
     }
 }
 
+/// Reads buffered bytes first, then the socket.
+impl Read for Raw {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pending.is_empty() {
+            return self.stream.read(buf);
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors and liveness
+// ---------------------------------------------------------------------------------------------
+
 /// Runs a command and expects an error whose text starts with `prefix`.
-pub fn expect_err(con: &mut redis::Connection, cmd: &mut redis::Cmd, prefix: &str) {
-    let r: redis::RedisResult<redis::Value> = cmd.query(con);
+pub fn expect_err(con: &mut Connection, cmd: &mut Cmd, prefix: &str) {
+    let r: redis::RedisResult<Value> = cmd.query(con);
     let e = r.expect_err("expected an error reply");
     let text = error_text(&e);
     assert!(
@@ -140,4 +280,129 @@ pub fn error_text(e: &redis::RedisError) -> String {
         (Some(code), None) => code.to_string(),
         _ => e.to_string(),
     }
+}
+
+/// Asserts the connection still answers PING with PONG.
+pub fn assert_alive(con: &mut Connection) {
+    let pong: String = cmd("PING").query(con).expect("connection still usable");
+    assert_eq!(pong, "PONG");
+}
+
+/// Runs `c` and asserts it fails with exactly `text` (code and message), then that the
+/// connection still answers PING.
+pub fn assert_err_exact(con: &mut Connection, c: &mut Cmd, text: &str) {
+    let r: redis::RedisResult<Value> = c.query(con);
+    match r {
+        Ok(v) => panic!("expected error {text:?}, got {v:?}"),
+        Err(e) => assert_eq!(error_text(&e), text),
+    }
+    assert_alive(con);
+}
+
+/// Redis's error text for a call to `name` (lower case, `container|sub` for a subcommand)
+/// with the wrong number of arguments.
+pub fn arity(name: &str) -> String {
+    format!("ERR wrong number of arguments for '{name}' command")
+}
+
+/// Polls `pred` every 20 ms until it holds, for what the server does asynchronously; panics
+/// naming `what` after 8 seconds.
+pub fn eventually(what: &str, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands through the `redis` crate
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `c` and returns its reply, panicking on an error reply.
+pub fn val(con: &mut Connection, c: &mut Cmd) -> Value {
+    c.query(con).expect("command succeeds")
+}
+
+/// Runs `c` and returns its integer reply, panicking on an error or another reply type.
+pub fn int(con: &mut Connection, c: &mut Cmd) -> i64 {
+    c.query(con).expect("integer reply")
+}
+
+/// A bulk string reply holding `s`.
+pub fn bulk(s: impl AsRef<[u8]>) -> Value {
+    Value::BulkString(s.as_ref().to_vec())
+}
+
+/// GET `key`: the value's bytes, or None when the key is missing.
+pub fn get(con: &mut Connection, key: impl redis::ToRedisArgs) -> Option<Vec<u8>> {
+    cmd("GET").arg(key).query(con).expect("GET")
+}
+
+/// GET `key` as UTF-8 text, or None when the key is missing.
+pub fn get_str(con: &mut Connection, key: impl redis::ToRedisArgs) -> Option<String> {
+    get(con, key).map(|v| String::from_utf8(v).expect("utf8 value"))
+}
+
+/// SET `key` `value`, asserting the reply is OK.
+pub fn set(con: &mut Connection, key: impl redis::ToRedisArgs, value: impl redis::ToRedisArgs) {
+    assert_eq!(val(con, cmd("SET").arg(key).arg(value)), Value::Okay);
+}
+
+/// SET `key` `value` PX `px`, asserting the reply is OK.
+pub fn set_px(con: &mut Connection, key: &str, value: &str, px: i64) {
+    assert_eq!(
+        val(con, cmd("SET").arg(key).arg(value).arg("PX").arg(px)),
+        Value::Okay
+    );
+}
+
+/// EXISTS `key`: how many of the given keys exist.
+pub fn exists(con: &mut Connection, key: impl redis::ToRedisArgs) -> i64 {
+    int(con, cmd("EXISTS").arg(key))
+}
+
+/// TTL `key` in seconds (-1 persistent, -2 missing).
+pub fn ttl(con: &mut Connection, key: &str) -> i64 {
+    int(con, cmd("TTL").arg(key))
+}
+
+/// PTTL `key` in milliseconds (-1 persistent, -2 missing).
+pub fn pttl(con: &mut Connection, key: &str) -> i64 {
+    int(con, cmd("PTTL").arg(key))
+}
+
+/// DBSIZE of the selected database.
+pub fn dbsize(con: &mut Connection) -> i64 {
+    int(con, &mut cmd("DBSIZE"))
+}
+
+/// SELECT database `db`, asserting the reply is OK.
+pub fn select(con: &mut Connection, db: i64) {
+    assert_eq!(val(con, cmd("SELECT").arg(db)), Value::Okay);
+}
+
+/// The current Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+// ---------------------------------------------------------------------------------------------
+// INFO
+// ---------------------------------------------------------------------------------------------
+
+/// The text of `INFO <sections...>`.
+pub fn info(con: &mut Connection, sections: &[&str]) -> String {
+    cmd("INFO").arg(sections).query(con).expect("INFO")
+}
+
+/// The `field:value` lines of an INFO reply, by field name.
+pub fn info_fields(info: &str) -> HashMap<String, String> {
+    info.lines()
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
