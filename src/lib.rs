@@ -32,4 +32,5 @@ pub mod config;
 pub mod protocol;
 pub mod server;
 pub mod storage;
+pub mod tenant;
 pub mod util;

@@ -20,10 +20,20 @@ struct Flags {
     /// Log level: error, warn, info, debug, trace (overrides `log.level`).
     #[arg(long)]
     log_level: Option<String>,
+    /// Print the salted hash of a password for `[[auth.admins]]` and exit.
+    #[arg(long, value_name = "PASSWORD")]
+    hash_password: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
     let flags = Flags::parse();
+    if let Some(pw) = &flags.hash_password {
+        println!(
+            "{}",
+            tenantkv::tenant::credentials::hash_secret(pw.as_bytes())
+        );
+        return std::process::ExitCode::SUCCESS;
+    }
     let user_toml = match &flags.config {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => Some(text),

@@ -5,6 +5,8 @@ use super::spec::{cmd, container, flags::*, CommandSpec};
 use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::server::session::{ClientHandle, ReplyMode};
 use crate::server::REDIS_COMPAT_VERSION;
+use crate::tenant::credentials::{self, constant_time_eq};
+use crate::tenant::State;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -17,9 +19,9 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("id", 2, SESSION, C, &[], client_id, "Returns the unique client ID of the connection.", "5.0.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("setname", 3, SESSION, C, &[], client_setname, "Sets the connection name.", "2.6.9", G, "O(1)"),
     cmd("getname", 2, SESSION, C, &[], client_getname, "Returns the name of the connection.", "2.6.9", G, "O(1)"),
-    cmd("list", -2, ADMIN | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections").tips(&["nondeterministic_output"]),
+    cmd("list", -2, ADMIN | TENANT_SCOPED | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections").tips(&["nondeterministic_output"]),
     cmd("info", 2, SESSION, C, &[], client_info, "Returns information about the connection.", "6.2.0", G, "O(1)").tips(&["nondeterministic_output"]),
-    cmd("kill", -3, ADMIN | SESSION, C, &[], client_kill, "Terminates open connections.", "2.4.0", G, "O(N) where N is the number of client connections"),
+    cmd("kill", -3, ADMIN | TENANT_SCOPED | SESSION, C, &[], client_kill, "Terminates open connections.", "2.4.0", G, "O(N) where N is the number of client connections"),
     cmd("setinfo", 4, SESSION, C, &[], client_setinfo, "Sets information specific to the client or connection.", "7.2.0", G, "O(1)"),
     cmd("reply", 3, SESSION, C, &[], client_reply, "Instructs the server whether to reply to commands.", "3.2.0", G, "O(1)"),
     cmd("help", 2, LOADING | STALE, C, &[], client_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
@@ -51,20 +53,41 @@ fn echo(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Bulk(a[1].clone()))
 }
 
-/// Compares secrets in constant time, so timing does not reveal a matching prefix.
-fn secret_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Checks credentials for the built-in `default` admin user.
+/// Authenticates `user`/`pass` and binds the connection accordingly: the built-in `default`
+/// admin (`requirepass`), a configured `[[auth.admins]]` entry, or a tenant and one of its
+/// tokens. Any failure is Redis's WRONGPASS, so a probe learns nothing about which part failed.
 fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
-    let required = ctx.server.params.get("requirepass").unwrap_or_default();
-    let ok = user == b"default" && (required.is_empty() || secret_eq(pass, required.as_bytes()));
-    if !ok {
-        return Err(CmdError::WrongPass);
+    let admin = if user == b"default" {
+        let required = ctx.server.params.get("requirepass").unwrap_or_default();
+        required.is_empty() || constant_time_eq(pass, required.as_bytes())
+    } else {
+        ctx.server
+            .config
+            .auth
+            .admins
+            .iter()
+            .find(|a| a.name.as_bytes() == user)
+            .is_some_and(|a| credentials::verify(pass, &a.password_hash))
+    };
+    if admin {
+        ctx.session.unbind();
+        ctx.session.authenticated = true;
+        ctx.session.server_admin = true;
+        *ctx.session.handle.user.lock() = args::text(user);
+        return Ok(());
     }
+    let Some((tenant, role, token)) = ctx.server.tenants.authenticate(user, pass) else {
+        return Err(CmdError::WrongPass);
+    };
+    if matches!(tenant.state(), State::Suspended | State::Deleting) {
+        return Err(CmdError::err(format!(
+            "SUSPENDED tenant '{}' is suspended",
+            tenant.id
+        )));
+    }
+    ctx.session.bind(tenant, role, Some(token));
     ctx.session.authenticated = true;
-    *ctx.session.handle.user.lock() = "default".into();
+    ctx.session.server_admin = false;
     Ok(())
 }
 
@@ -147,7 +170,7 @@ fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 fn select(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     // Unlike COPY/MOVE, SELECT reports any integer outside the range as out of range.
     let n = args::int(&a[1])?;
-    if n < 0 || n as usize >= ctx.session.store.databases() {
+    if n < 0 || n as usize >= ctx.session.db_limit() {
         return Err(CmdError::DbIndexOutOfRange);
     }
     ctx.session.set_db(n as usize);
@@ -167,7 +190,9 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     s.set_proto(Proto::Resp2);
     s.reply_mode = ReplyMode::On;
     s.set_name(None);
+    s.unbind();
     s.authenticated = !ctx.server.auth_required();
+    s.server_admin = s.authenticated;
     Ok(Reply::status("RESET"))
 }
 
@@ -262,7 +287,14 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             return Err(CmdError::Syntax);
         }
     }
-    let mut clients: Vec<_> = ctx.server.clients.iter().map(|c| c.clone()).collect();
+    let scope = ctx.session.tenant_id().map(str::to_string);
+    let mut clients: Vec<_> = ctx
+        .server
+        .clients
+        .iter()
+        .filter(|c| in_scope(c, scope.as_deref()))
+        .map(|c| c.clone())
+        .collect();
     clients.sort_by_key(|c| c.id);
     let mut out = String::new();
     for c in clients {
@@ -287,11 +319,12 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let me = ctx.session.id();
     if a.len() == 3 {
         let addr = args::text(&a[2]);
+        let scope = ctx.session.tenant_id().map(str::to_string);
         let target = ctx
             .server
             .clients
             .iter()
-            .find(|c| c.addr == addr)
+            .find(|c| c.addr == addr && in_scope(c, scope.as_deref()))
             .map(|c| c.clone());
         let Some(c) = target else {
             return Err(CmdError::err("ERR No such client"));
@@ -317,7 +350,17 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             laddr = Some(args::text(v));
         } else if args::is(k, "USER") {
             let name = args::text(v);
-            if name != "default" {
+            // A tenant connection knows of its own tenant only: answering differently for
+            // another tenant's id would reveal that it exists.
+            let known = match ctx.session.tenant_id() {
+                Some(own) => name == own,
+                None => {
+                    name == "default"
+                        || ctx.server.config.auth.admins.iter().any(|a| a.name == name)
+                        || ctx.server.tenants.get(&name).is_some()
+                }
+            };
+            if !known {
                 return Err(CmdError::err(format!("ERR No such user '{name}'")));
             }
             user = Some(name);
@@ -346,12 +389,14 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     }
     let now = ctx.now;
+    let scope = ctx.session.tenant_id().map(str::to_string);
     let victims: Vec<_> = ctx
         .server
         .clients
         .iter()
         .filter(|c| {
-            id.is_none_or(|i| c.id == i)
+            in_scope(c, scope.as_deref())
+                && id.is_none_or(|i| c.id == i)
                 && addr.as_ref().is_none_or(|x| &c.addr == x)
                 && laddr.as_ref().is_none_or(|x| &c.laddr == x)
                 && user.as_ref().is_none_or(|u| *c.user.lock() == *u)
@@ -364,6 +409,11 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         kill(ctx, c, me);
     }
     Ok(Reply::Int(victims.len() as i64))
+}
+
+/// A connection bound to a tenant sees and kills only that tenant's connections.
+fn in_scope(c: &ClientHandle, scope: Option<&str>) -> bool {
+    scope.is_none_or(|t| c.tenant.lock().as_deref() == Some(t))
 }
 
 fn kill(ctx: &mut Ctx<'_>, c: &ClientHandle, me: u64) {

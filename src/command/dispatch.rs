@@ -1,14 +1,17 @@
 //! The single command path. Network commands (and later MULTI queues and Lua's `redis.call`)
 //! all enter `dispatch`, which checks, in Redis's `processCommand` order: lookup, arity,
-//! authentication (then roles, tenant state, rate limits and quotas as tenancy adds them),
-//! and runs the handler, counting it in `INFO commandstats`.
+//! authentication, then tenancy (tenant deleted, token revoked, role, tenant state; see
+//! `tenancy`), resolves `__tenant:` key names for admins, and runs the handler, counting it in
+//! `INFO commandstats`.
 
 use super::registry::REGISTRY;
 use super::spec::{flags, CommandSpec};
+use super::tenancy;
 use crate::protocol::{args, CmdError, Reply};
 use crate::server::session::Session;
 use crate::server::Server;
 use crate::storage::keyspace::Keyspace;
+use crate::storage::TenantData;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -20,12 +23,20 @@ pub struct Ctx<'a> {
     /// Unix milliseconds when the command started; expiry decisions use this one clock.
     pub now: u64,
     pub spec: &'static CommandSpec,
+    /// The store this command's keys resolved to, when not the session's own (an admin
+    /// naming `__tenant:<id>:` keys from the global context).
+    pub resolved: Option<Arc<TenantData>>,
 }
 
 impl Ctx<'_> {
-    /// The selected database of the session's store.
+    /// The store the command acts on.
+    pub fn store(&self) -> &Arc<TenantData> {
+        self.resolved.as_ref().unwrap_or(&self.session.store)
+    }
+
+    /// The selected database of the command's store.
     pub fn db(&self) -> &Arc<Keyspace> {
-        self.session.store.db(self.session.db)
+        self.store().db(self.session.db)
     }
 
     /// Counts a key lookup for `keyspace_hits` / `keyspace_misses`.
@@ -76,8 +87,8 @@ fn unknown_command(args: &[Bytes]) -> CmdError {
 /// Runs one command for a session and returns its reply.
 pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -> Reply {
     session.counters.commands += 1;
-    let reply = match check(session, &args) {
-        Ok(id) => run(server, session, id, &args),
+    let reply = match check(server, session, &args) {
+        Ok(id) => run(server, session, id, args),
         Err((id, e)) => {
             if let Some(id) = id {
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
@@ -93,7 +104,11 @@ pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -
 
 /// The checks before a handler runs. On refusal, returns the command id when known (so the
 /// refusal counts as `rejected_calls`).
-fn check(session: &Session, args: &[Bytes]) -> Result<usize, (Option<usize>, CmdError)> {
+fn check(
+    server: &Server,
+    session: &mut Session,
+    args: &[Bytes],
+) -> Result<usize, (Option<usize>, CmdError)> {
     let id = resolve(args).map_err(|e| (None, e))?;
     let entry = &REGISTRY.entries[id];
     let spec = entry.spec;
@@ -108,11 +123,26 @@ fn check(session: &Session, args: &[Bytes]) -> Result<usize, (Option<usize>, Cmd
     if !session.authenticated && !spec.has(flags::NO_AUTH) {
         return Err((Some(id), CmdError::NoAuth));
     }
+    if session.tenant.is_some() && !spec.has(flags::NO_AUTH) {
+        let now = session.clock.now_ms();
+        tenancy::check_bound(server, session, spec, &entry.fullname, now)
+            .map_err(|e| (Some(id), e))?;
+    }
     Ok(id)
 }
 
-fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -> Reply {
+fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>) -> Reply {
     let entry = &REGISTRY.entries[id];
+    // Admins in the global context may name tenant keys by their global names.
+    let (resolved, args) = if session.tenant.is_none() {
+        match tenancy::resolve_global_names(server, entry.spec, &args) {
+            Ok(Some((store, rewritten))) => (Some(store), rewritten),
+            Ok(None) => (None, args),
+            Err(e) => return Reply::Error(e),
+        }
+    } else {
+        (None, args)
+    };
     let handler = entry
         .spec
         .handler
@@ -125,8 +155,9 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -
         session,
         now,
         spec: entry.spec,
+        resolved,
     };
-    let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
+    let reply = handler(&mut ctx, &args).unwrap_or_else(Reply::Error);
     let usec = ctx.session.clock.lap_us();
     ctx.session.counters.record_call(id, usec, reply.is_error());
     reply

@@ -3,12 +3,14 @@
 
 use super::dispatch::Ctx;
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
+use super::tenancy;
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::dump::{self, DumpError};
 use crate::storage::keyspace::{Keyspace, Txn};
 use crate::storage::value::Entry;
 use crate::util::glob;
 use bytes::Bytes;
+use std::sync::Arc;
 
 const KS: &[&str] = &["@keyspace"];
 const G: &str = "generic";
@@ -151,7 +153,7 @@ fn renamenx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// Parses a database index argument against the store's database count.
 fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
     let n = args::int32(arg)?;
-    if n < 0 || n as usize >= ctx.session.store.databases() {
+    if n < 0 || n as usize >= ctx.session.db_limit() {
         return Err(CmdError::DbIndexOutOfRange);
     }
     Ok(n as usize)
@@ -196,7 +198,7 @@ fn copy(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             "ERR source and destination objects are the same",
         ));
     }
-    let store = ctx.session.store.clone();
+    let store = ctx.store().clone();
     if target_db == ctx.session.db {
         let mut t = store.db(target_db).txn(ctx.now, &a[1..3]);
         let Some(e) = t.get(src).cloned() else {
@@ -229,7 +231,7 @@ fn move_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             "ERR source and destination objects are the same",
         ));
     }
-    let store = ctx.session.store.clone();
+    let store = ctx.store().clone();
     let key = &a[1];
     let (mut s, mut d) = two_dbs(
         store.db(ctx.session.db),
@@ -246,14 +248,29 @@ fn move_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(1))
 }
 
+/// (keyspace to list, pattern to match there, prefix for the caller's form of listed keys)
+type Listing = (Arc<Keyspace>, Option<Bytes>, Vec<u8>);
+
+/// The keyspace a KEYS/SCAN pattern lists, the pattern to match there, and the prefix that
+/// puts listed keys back in the caller's form (`__tenant:<id>:` from the global context).
+fn listing_scope(ctx: &Ctx<'_>, pattern: Option<&Bytes>) -> Result<Listing, CmdError> {
+    if let Some(p) = pattern {
+        if let Some((store, rest, prefix)) = tenancy::pattern_scope(ctx.server, ctx.session, p)? {
+            return Ok((store.db(ctx.session.db).clone(), Some(rest), prefix));
+        }
+    }
+    Ok((ctx.db().clone(), pattern.cloned(), Vec::new()))
+}
+
 /// KEYS pattern
 fn keys(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let pattern = &a[1];
+    let (ks, pattern, prefix) = listing_scope(ctx, Some(&a[1]))?;
+    let pattern = pattern.unwrap_or_default();
     let all = pattern.as_ref() == b"*";
     let mut out = Vec::new();
-    ctx.db().for_each_key(ctx.now, |k, _| {
-        if all || glob::matches(pattern, k, false) {
-            out.push(Reply::bulk_copy(k));
+    ks.for_each_key(ctx.now, |k, _| {
+        if all || glob::matches(&pattern, k, false) {
+            out.push(tenancy::caller_form(&prefix, k));
         }
     });
     Ok(Reply::Array(out))
@@ -287,14 +304,20 @@ fn scan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
         i += 2;
     }
+    let (ks, pattern, prefix) = listing_scope(ctx, pattern)?;
     let pattern = pattern.filter(|p| p.as_ref() != b"*");
-    let (next, found) = ctx.db().scan(cursor, count, ctx.now, |k, e: &Entry| {
-        pattern.is_none_or(|p| glob::matches(p, k, false))
+    let (next, found) = ks.scan(cursor, count, ctx.now, |k, e: &Entry| {
+        pattern.as_ref().is_none_or(|p| glob::matches(p, k, false))
             && type_filter.is_none_or(|t| args::is(t, e.value.type_name()))
     });
     Ok(Reply::Array(vec![
         Reply::bulk(next.to_string()),
-        Reply::Array(found.into_iter().map(Reply::Bulk).collect()),
+        Reply::Array(
+            found
+                .iter()
+                .map(|k| tenancy::caller_form(&prefix, k))
+                .collect(),
+        ),
     ]))
 }
 

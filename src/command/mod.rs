@@ -10,6 +10,8 @@ pub mod registry;
 pub mod server;
 pub mod spec;
 pub mod string;
+pub mod tenancy;
+pub mod tenant;
 
 use crate::protocol::Reply;
 

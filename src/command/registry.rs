@@ -6,7 +6,7 @@
 //! by that id (`CommandStats`), so servers sharing a process (tests) do not share statistics.
 
 use super::spec::CommandSpec;
-use super::{connection, introspection, keyspace, server, string};
+use super::{connection, introspection, keyspace, server, string, tenant};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
 
@@ -40,13 +40,14 @@ pub struct Registry {
 }
 
 /// All family tables, in the order `COMMAND` lists them.
-fn tables() -> [&'static [CommandSpec]; 5] {
+fn tables() -> [&'static [CommandSpec]; 6] {
     [
         connection::COMMANDS,
         server::COMMANDS,
         introspection::COMMANDS,
         string::COMMANDS,
         keyspace::COMMANDS,
+        tenant::COMMANDS,
     ]
 }
 

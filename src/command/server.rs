@@ -77,7 +77,7 @@ fn flushdb(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
-    let old: Vec<_> = ctx.session.store.existing().map(|ks| ks.flush()).collect();
+    let old: Vec<_> = ctx.store().existing().map(|ks| ks.flush()).collect();
     free(old, async_);
     Ok(Reply::Ok)
 }
@@ -144,18 +144,31 @@ fn human(bytes: u64) -> String {
 }
 
 /// Bytes and keys accounted by storage across every store.
+/// For a tenant connection, only its own tenant's data (anything wider would let it count
+/// other tenants' data).
 fn dataset_totals(ctx: &Ctx<'_>) -> (u64, u64) {
-    ctx.server
-        .storage
-        .all_tenants()
-        .iter()
-        .fold((0, 0), |(b, k), t| {
-            (
-                b + t.usage.bytes.load(Relaxed).max(0) as u64,
-                k + t.usage.keys.load(Relaxed).max(0) as u64,
-            )
-        })
+    let stores = if tenant_scoped(ctx) {
+        vec![ctx.session.store.clone()]
+    } else {
+        ctx.server.storage.all_tenants()
+    };
+    stores.iter().fold((0, 0), |(b, k), t| {
+        (
+            b + t.usage.bytes.load(Relaxed).max(0) as u64,
+            k + t.usage.keys.load(Relaxed).max(0) as u64,
+        )
+    })
 }
+
+/// A connection bound to a tenant with a tenant credential (not an admin using TENANT.USE):
+/// what it may observe is limited to its own tenant.
+fn tenant_scoped(ctx: &Ctx<'_>) -> bool {
+    ctx.session.tenant.is_some() && !ctx.session.server_admin
+}
+
+/// INFO sections a tenant connection may read; the rest describe the whole server (every
+/// tenant's traffic, errors and commands) and are left out rather than leaked.
+const SECTIONS_TENANT: &[&str] = &["server", "clients", "memory", "keyspace"];
 
 const SECTIONS_DEFAULT: &[&str] = &[
     "server",
@@ -201,8 +214,9 @@ fn info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         "cluster",
         "keyspace",
     ];
+    let scoped = tenant_scoped(ctx);
     for section in order {
-        if !wanted.iter().any(|w| w == section) {
+        if !wanted.iter().any(|w| w == section) || (scoped && !SECTIONS_TENANT.contains(&section)) {
             continue;
         }
         if !out.is_empty() {
@@ -249,8 +263,12 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "io_threads_active:0\r")?;
         }
         "clients" => {
+            let connected = match &ctx.session.tenant {
+                Some(b) if tenant_scoped(ctx) => b.tenant.connections.load(Relaxed) as usize,
+                _ => srv.clients.len(),
+            };
             writeln!(o, "# Clients\r")?;
-            writeln!(o, "connected_clients:{}\r", srv.clients.len())?;
+            writeln!(o, "connected_clients:{connected}\r")?;
             writeln!(o, "cluster_connections:0\r")?;
             writeln!(o, "maxclients:{}\r", srv.params.maxclients())?;
             writeln!(o, "client_recent_max_input_buffer:0\r")?;
@@ -258,6 +276,19 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "blocked_clients:0\r")?;
             writeln!(o, "tracking_clients:0\r")?;
             writeln!(o, "clients_in_timeout_table:0\r")?;
+        }
+        "memory" if tenant_scoped(ctx) => {
+            // The tenant's own accounting and limits; process-wide figures stay hidden.
+            let (dataset, _) = dataset_totals(ctx);
+            let t = &ctx.session.tenant.as_ref().expect("scoped").tenant;
+            let rec = t.record();
+            writeln!(o, "# Memory\r")?;
+            writeln!(o, "used_memory:{dataset}\r")?;
+            writeln!(o, "used_memory_human:{}\r", human(dataset))?;
+            writeln!(o, "used_memory_dataset:{dataset}\r")?;
+            writeln!(o, "maxmemory:{}\r", rec.limits.memory)?;
+            writeln!(o, "maxmemory_human:{}\r", human(rec.limits.memory))?;
+            writeln!(o, "maxmemory_policy:{}\r", rec.eviction)?;
         }
         "memory" => {
             let (dataset, _) = dataset_totals(ctx);
@@ -377,7 +408,7 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
         }
         "keyspace" => {
             writeln!(o, "# Keyspace\r")?;
-            for ks in ctx.session.store.existing() {
+            for ks in ctx.store().existing() {
                 if ks.is_empty() {
                     continue;
                 }
@@ -429,6 +460,17 @@ fn memory_usage(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// MEMORY STATS
 fn memory_stats(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     let (dataset, keys) = dataset_totals(ctx);
+    if tenant_scoped(ctx) {
+        // Process-wide figures (RSS, peak, startup) would reveal other tenants' usage.
+        return Ok(Reply::map_str(vec![
+            ("keys.count", Reply::Int(keys as i64)),
+            (
+                "keys.bytes-per-key",
+                Reply::Int(dataset.checked_div(keys).unwrap_or(0) as i64),
+            ),
+            ("dataset.bytes", Reply::Int(dataset as i64)),
+        ]));
+    }
     let startup = ctx.server.startup_rss;
     let used = dataset + startup;
     let peak = ctx.server.record_memory_peak(used);

@@ -29,6 +29,12 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// tenantkv: an `ADMIN` command a tenant's own admin role may run on its own tenant
+    /// (TENANT.INFO, TENANT.TOKEN.*). Not reported by COMMAND INFO.
+    pub const TENANT_ADMIN: u32 = 1 << 24;
+    /// tenantkv: an `ADMIN` command any tenant connection may run because its handler scopes
+    /// it to the caller's tenant (CLIENT LIST, CLIENT KILL). Not reported by COMMAND INFO.
+    pub const TENANT_SCOPED: u32 = 1 << 25;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),

@@ -19,6 +19,7 @@ pub struct Config {
     pub memory: MemorySection,
     pub auth: AuthSection,
     pub log: LogSection,
+    pub tenancy: TenancySection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +54,38 @@ pub struct MemorySection {
 pub struct AuthSection {
     /// Password of the default admin; empty means no authentication is required.
     pub requirepass: String,
+    /// Further server admins, each with a salted hash from `tenantkv --hash-password`.
+    #[serde(default)]
+    pub admins: Vec<AdminSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    pub name: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenancySection {
+    pub enabled: bool,
+    pub max_tenants: usize,
+    pub default_tier: String,
+    /// Where the tenant registry is kept; empty keeps it in memory only.
+    pub registry_path: String,
+    pub tiers: std::collections::BTreeMap<String, TierSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSection {
+    pub memory: ByteSize,
+    pub keys: u64,
+    pub ops: u64,
+    pub connections: u64,
+    pub databases: u64,
+    pub eviction: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

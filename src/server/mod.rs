@@ -9,6 +9,7 @@ pub mod session;
 use crate::command::registry::{CommandStats, REGISTRY};
 use crate::config::{params::Params, Config};
 use crate::storage::{now_ms, Storage};
+use crate::tenant::Manager;
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use session::ClientHandle;
@@ -62,7 +63,8 @@ pub struct Server {
     /// `INFO commandstats` counters, indexed by registry id.
     pub command_stats: Box<[CommandStats]>,
     pub params: Params,
-    pub storage: Storage,
+    pub storage: Arc<Storage>,
+    pub tenants: Arc<Manager>,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
     next_client_id: AtomicU64,
     pub stats: Stats,
@@ -187,13 +189,16 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .map_err(|e| StartError(e.to_string()))?;
     let params = Params::new();
     apply_config_to_params(&config, &params, addr)?;
+    let storage = Arc::new(Storage::new(config.server.databases));
+    let tenants = Manager::new(&config.tenancy, storage.clone()).map_err(StartError)?;
     let server = Arc::new(Server {
         command_stats: REGISTRY
             .entries
             .iter()
             .map(|_| CommandStats::default())
             .collect(),
-        storage: Storage::new(config.server.databases),
+        storage,
+        tenants,
         params,
         config,
         clients: DashMap::new(),
@@ -295,6 +300,9 @@ async fn accept_loop(server: Arc<Server>, listener: TcpListener) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !server.clients.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Err(e) = server.tenants.flush() {
+        warn!(error = %e, "cannot write the tenant registry at shutdown");
     }
     info!("tenantkv stopped");
 }

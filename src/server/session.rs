@@ -3,6 +3,7 @@
 
 use crate::protocol::Proto;
 use crate::storage::TenantData;
+use crate::tenant::{Role, Tenant};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
@@ -26,6 +27,8 @@ pub struct ClientHandle {
     pub lib_name: Mutex<Option<String>>,
     pub lib_ver: Mutex<Option<String>>,
     pub user: Mutex<String>,
+    /// The tenant this connection is bound to (CLIENT LIST / KILL scope), if any.
+    pub tenant: Mutex<Option<String>>,
     pub killed: AtomicBool,
     pub kill_signal: Notify,
 }
@@ -45,6 +48,7 @@ impl ClientHandle {
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
             user: Mutex::new("default".to_string()),
+            tenant: Mutex::new(None),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
         }
@@ -72,12 +76,28 @@ pub enum ReplyMode {
     Skipping,
 }
 
+/// A connection's binding to a tenant.
+pub struct Bound {
+    pub tenant: Arc<Tenant>,
+    pub role: Role,
+    /// The token it authenticated with (None for an admin's TENANT.USE).
+    pub token: Option<String>,
+    /// The tenant's credential epoch when last checked: a change means re-check the token.
+    pub epoch: u64,
+}
+
 /// State of one connection, owned by its task.
 pub struct Session {
     pub handle: Arc<ClientHandle>,
     pub proto: Proto,
     pub db: usize,
     pub authenticated: bool,
+    /// Authenticated as a server admin (or no password is required).
+    pub server_admin: bool,
+    /// Bound to a tenant: keys resolve in its keyspaces.
+    pub tenant: Option<Bound>,
+    /// The global context's store, to return to on TENANT.EXIT or unbinding.
+    pub global: Arc<TenantData>,
     /// The store keys resolve into: the global context's, or (with tenancy) a tenant's.
     pub store: Arc<TenantData>,
     pub reply_mode: ReplyMode,
@@ -161,12 +181,57 @@ impl Session {
             proto: Proto::Resp2,
             db: 0,
             authenticated,
+            server_admin: authenticated,
+            tenant: None,
+            global: store.clone(),
             store,
             reply_mode: ReplyMode::On,
             closing: false,
             clock: Clock::new(),
             counters: Counters::default(),
         }
+    }
+
+    /// Binds the connection to `tenant`: its keys now resolve in the tenant's keyspaces.
+    pub fn bind(&mut self, tenant: Arc<Tenant>, role: Role, token: Option<String>) {
+        self.unbind();
+        tenant.connections.fetch_add(1, Relaxed);
+        self.store = tenant.data.clone();
+        self.set_db(0);
+        *self.handle.tenant.lock() = Some(tenant.id.clone());
+        if token.is_some() {
+            *self.handle.user.lock() = tenant.id.clone();
+        }
+        self.tenant = Some(Bound {
+            epoch: tenant.epoch(),
+            tenant,
+            role,
+            token,
+        });
+    }
+
+    /// Returns to the global context.
+    pub fn unbind(&mut self) {
+        if let Some(b) = self.tenant.take() {
+            b.tenant.connections.fetch_sub(1, Relaxed);
+            self.store = self.global.clone();
+            self.set_db(0);
+            *self.handle.tenant.lock() = None;
+            *self.handle.user.lock() = "default".into();
+        }
+    }
+
+    /// The number of databases this connection may SELECT.
+    pub fn db_limit(&self) -> usize {
+        match &self.tenant {
+            Some(b) => (b.tenant.limits().databases as usize).min(self.store.databases()),
+            None => self.store.databases(),
+        }
+    }
+
+    /// The tenant id the connection acts in, if bound.
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.tenant.as_ref().map(|b| b.tenant.id.as_str())
     }
 
     /// Starts an input batch: one wall-clock read for all its commands.
@@ -216,5 +281,12 @@ impl Session {
 
     pub fn set_name(&self, name: Option<Bytes>) {
         *self.handle.name.lock() = name.map(|n| String::from_utf8_lossy(&n).into_owned());
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Releases the tenant's connection count when the connection ends.
+        self.unbind();
     }
 }

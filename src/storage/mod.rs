@@ -41,21 +41,41 @@ impl TenantData {
     }
 }
 
-/// All data held by the server.
+/// All data held by the server: the global context's store and every tenant's.
 pub struct Storage {
     pub global: Arc<TenantData>,
+    tenants: dashmap::DashMap<String, Arc<TenantData>>,
+    databases: usize,
 }
 
 impl Storage {
     pub fn new(databases: usize) -> Storage {
         Storage {
             global: Arc::new(TenantData::new(databases)),
+            tenants: dashmap::DashMap::new(),
+            databases,
         }
+    }
+
+    /// The store of tenant `id`, created on first use.
+    pub fn tenant(&self, id: &str) -> Arc<TenantData> {
+        self.tenants
+            .entry(id.to_string())
+            .or_insert_with(|| Arc::new(TenantData::new(self.databases)))
+            .clone()
+    }
+
+    /// Forgets tenant `id`'s store (its data is freed when the last user lets go).
+    pub fn drop_tenant(&self, id: &str) {
+        self.tenants.remove(id);
     }
 
     /// Every store, for server-wide work (active expiry, INFO totals).
     pub fn all_tenants(&self) -> Vec<Arc<TenantData>> {
-        vec![self.global.clone()]
+        let mut v = Vec::with_capacity(self.tenants.len() + 1);
+        v.push(self.global.clone());
+        v.extend(self.tenants.iter().map(|t| t.clone()));
+        v
     }
 
     /// One active-expiry pass over every keyspace that has keys with a TTL, spending at most

@@ -23,6 +23,10 @@ impl TestServer {
     pub fn start_with(overrides: &str) -> TestServer {
         let mut config = Config::load(Some(overrides)).expect("test config");
         config.server.port = 0;
+        // Tests never write the default registry file into the working directory.
+        if !overrides.contains("registry_path") {
+            config.tenancy.registry_path = String::new();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

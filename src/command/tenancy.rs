@@ -1,0 +1,178 @@
+//! Tenancy at the dispatch point: the checks a bound connection passes before any handler runs
+//! (tenant deleted, token revoked, role, tenant state), and the resolution of `__tenant:<id>:`
+//! key names for admins in the global context. Keys are found by the command table's key specs
+//! (`keys::key_positions`) and nowhere else, so every command, present and future, is covered.
+
+use super::keys::key_positions;
+use super::spec::{flags, CommandSpec};
+use crate::protocol::{CmdError, Reply};
+use crate::server::session::Session;
+use crate::server::Server;
+use crate::storage::TenantData;
+use crate::tenant::{Role, State, Tenant};
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// A tenant's store and the command's arguments with global names resolved to plain keys.
+pub type Resolved = (Arc<TenantData>, Vec<Bytes>);
+/// A tenant's store, the pattern to match in it, and the prefix to put back on listed keys.
+pub type PatternScope = (Arc<TenantData>, Bytes, Vec<u8>);
+
+/// The global name prefix of tenant keys.
+pub const PREFIX: &[u8] = b"__tenant:";
+
+/// Splits `__tenant:<id>:<key>` into (id, key). None if the name has no such prefix.
+pub fn split_global_name(name: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = name.strip_prefix(PREFIX)?;
+    let colon = rest.iter().position(|&c| c == b':')?;
+    Some((&rest[..colon], &rest[colon + 1..]))
+}
+
+/// Whether a bound connection's role allows a command, decided from its flags alone.
+pub fn role_allows(role: Role, spec: &CommandSpec) -> bool {
+    use flags::*;
+    let admin = spec.has(ADMIN);
+    match role {
+        _ if admin && spec.has(TENANT_SCOPED) => true,
+        Role::Admin => !admin || spec.has(TENANT_ADMIN),
+        Role::Readwrite => !admin,
+        Role::Readonly => !admin && !spec.has(WRITE),
+    }
+}
+
+fn noperm(user: &str, fullname: &str) -> CmdError {
+    CmdError::err(format!(
+        "NOPERM User {user} has no permissions to run the '{fullname}' command"
+    ))
+}
+
+/// Checks a tenant-bound connection before the command runs.
+pub fn check_bound(
+    server: &Server,
+    session: &mut Session,
+    spec: &CommandSpec,
+    fullname: &str,
+    now: u64,
+) -> Result<(), CmdError> {
+    let Some(b) = session.tenant.as_mut() else {
+        return Ok(());
+    };
+    let t = b.tenant.clone();
+    if t.is_deleted() {
+        // The tenant is gone: refuse, and close once this reply is written.
+        session.closing = true;
+        return Err(CmdError::err(format!(
+            "ERR tenant '{}' no longer exists",
+            t.id
+        )));
+    }
+    if t.epoch() != b.epoch {
+        b.epoch = t.epoch();
+        if let Some(tok) = &b.token {
+            if !t.token_valid(tok, now) {
+                // Revoked (or expired): the connection is no longer authenticated.
+                session.unbind();
+                session.authenticated = !server.auth_required();
+                session.server_admin = session.authenticated;
+                return Err(CmdError::NoAuth);
+            }
+        }
+    }
+    let (role, is_admin) = (b.role, session.server_admin);
+    if !is_admin && !role_allows(role, spec) {
+        return Err(noperm(&t.id, fullname));
+    }
+    let data_command = spec.has(flags::WRITE) || spec.has(flags::READONLY);
+    match t.state() {
+        State::Suspended | State::Deleting if data_command => Err(CmdError::err(format!(
+            "SUSPENDED tenant '{}' is suspended",
+            t.id
+        ))),
+        State::ReadOnly if spec.has(flags::WRITE) => Err(CmdError::err(format!(
+            "READONLY tenant '{}' is read-only",
+            t.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// For an admin in the global context: if the command's keys are tenant global names, the
+/// tenant's store and the arguments with the names resolved to plain keys. All keys of one
+/// command must belong to the same place (one tenant, or the global keyspace).
+pub fn resolve_global_names(
+    server: &Server,
+    spec: &CommandSpec,
+    args: &[Bytes],
+) -> Result<Option<Resolved>, CmdError> {
+    if spec.keys.is_empty() {
+        return Ok(None);
+    }
+    let positions = key_positions(spec, args);
+    if !positions.iter().any(|&i| args[i].starts_with(PREFIX)) {
+        return Ok(None);
+    }
+    let mut tenant: Option<Arc<Tenant>> = None;
+    let mut out = args.to_vec();
+    for i in positions {
+        let Some((id, key)) = split_global_name(&args[i]) else {
+            return Err(CmdError::err(
+                "ERR keys of one command must all belong to the same tenant",
+            ));
+        };
+        let id = std::str::from_utf8(id).unwrap_or("");
+        match &tenant {
+            Some(t) if t.id != id => {
+                return Err(CmdError::err(
+                    "ERR keys of one command must all belong to the same tenant",
+                ))
+            }
+            Some(_) => {}
+            None => {
+                let t = server
+                    .tenants
+                    .get(id)
+                    .ok_or_else(|| CmdError::err(format!("ERR no such tenant '{id}'")))?;
+                tenant = Some(t);
+            }
+        }
+        let start = args[i].len() - key.len();
+        out[i] = args[i].slice(start..);
+    }
+    Ok(tenant.map(|t| (t.data.clone(), out)))
+}
+
+/// For KEYS and SCAN in the global context: a pattern `__tenant:<id>:<rest>` lists tenant
+/// `<id>`'s keys matching `<rest>`; replies carry the prefix back (the caller's form).
+pub fn pattern_scope(
+    server: &Server,
+    session: &Session,
+    pattern: &[u8],
+) -> Result<Option<PatternScope>, CmdError> {
+    if session.tenant.is_some() {
+        return Ok(None);
+    }
+    let Some((id, rest)) = split_global_name(pattern) else {
+        return Ok(None);
+    };
+    let id = std::str::from_utf8(id).unwrap_or("");
+    if id.contains(['*', '?', '[', '\\']) {
+        return Ok(None);
+    }
+    let t = server
+        .tenants
+        .get(id)
+        .ok_or_else(|| CmdError::err(format!("ERR no such tenant '{id}'")))?;
+    let prefix = pattern[..pattern.len() - rest.len()].to_vec();
+    Ok(Some((t.data.clone(), Bytes::copy_from_slice(rest), prefix)))
+}
+
+/// A key name in the caller's form: with the tenant prefix when listed from the global context.
+pub fn caller_form(prefix: &[u8], key: &[u8]) -> Reply {
+    if prefix.is_empty() {
+        return Reply::bulk_from(key);
+    }
+    let mut v = Vec::with_capacity(prefix.len() + key.len());
+    v.extend_from_slice(prefix);
+    v.extend_from_slice(key);
+    Reply::bulk(v)
+}
