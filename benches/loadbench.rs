@@ -469,6 +469,62 @@ impl ServerSpec {
     }
 }
 
+/// Tenant used by the tenant-mode target.
+const BENCH_TENANT: &str = "loadbench";
+
+/// Sends one command as RESP and returns the bulk strings of the (flat or nested) reply.
+fn command(port: u16, args: &[&str]) -> Result<Vec<String>> {
+    let mut stream = connect(port, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    let mut req = format!("*{}\r\n", args.len());
+    for a in args {
+        req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream
+        .write_all(req.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut reader = std::io::BufReader::new(stream);
+    let mut out = Vec::new();
+    let mut pending = 1usize;
+    while pending > 0 {
+        pending -= 1;
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        let line = line.trim_end();
+        match line.as_bytes().first() {
+            Some(b'-') => return Err(format!("{args:?}: {line}")),
+            Some(b'*') | Some(b'%') => {
+                let n: usize = line[1..].parse().map_err(|_| line.to_string())?;
+                pending += if line.starts_with('%') { 2 * n } else { n };
+            }
+            Some(b'$') => {
+                let n: usize = line[1..].parse().map_err(|_| line.to_string())?;
+                let mut buf = vec![0u8; n + 2];
+                reader.read_exact(&mut buf).map_err(|e| e.to_string())?;
+                out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+            _ => out.push(line[1..].to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the benchmark tenant (enterprise tier, so its ops limit is far above the load)
+/// and a readwrite token; returns the token's secret.
+fn tenant_secret(port: u16) -> Result<String> {
+    // A registry left by an earlier run may already hold the tenant.
+    let _ = command(port, &["TENANT.DELETE", BENCH_TENANT, "FORCE"]);
+    command(port, &["TENANT.CREATE", BENCH_TENANT, "TIER", "enterprise"])?;
+    let reply = command(
+        port,
+        &["TENANT.TOKEN.CREATE", BENCH_TENANT, "ROLE", "readwrite"],
+    )?;
+    reply
+        .iter()
+        .position(|f| f == "secret")
+        .and_then(|i| reply.get(i + 1).cloned())
+        .ok_or_else(|| format!("no secret in TENANT.TOKEN.CREATE reply {reply:?}"))
+}
+
 /// A started server. Dropping it kills the process, so no server outlives
 /// the benchmark, also when it fails or panics. (On Ctrl-C the terminal
 /// signals the whole foreground process group, children included.)
@@ -636,7 +692,7 @@ fn run_throughput(
         .iter()
         .map(|spec| RunningServer::start(spec, &paths.log_dir()))
         .collect::<Result<Vec<_>>>()?;
-    let targets: Vec<Target> = running
+    let mut targets: Vec<Target> = running
         .iter()
         .map(|server| Target {
             name: server.name.to_string(),
@@ -644,6 +700,16 @@ fn run_throughput(
             extra_args: Vec::new(),
         })
         .collect();
+    // Tenant mode: the same tenantkv server, every connection authenticated as a tenant
+    // (`redis-benchmark --user <tenant> -a <secret>`), so keys resolve in its keyspaces.
+    if let Some(tk) = running.iter().find(|s| s.name == "tenantkv") {
+        let secret = tenant_secret(tk.port)?;
+        targets.push(Target {
+            name: "tenantkv-tenant".to_string(),
+            port: tk.port,
+            extra_args: vec!["--user".into(), BENCH_TENANT.into(), "-a".into(), secret],
+        });
+    }
 
     let mut rows = Vec::new();
     for &depth in &opts.depths {
@@ -855,9 +921,9 @@ impl ThroughputResults {
     }
 
     /// One line per (compared target, test): is it at least as fast as the
-    /// baseline at every depth?
+    /// baseline at every depth? Plus tenant mode against global mode (target 0.95).
     fn verdicts(&self) -> String {
-        let mut out = String::new();
+        let mut out = self.tenant_verdicts();
         let tests = unique_in_order(self.rows.iter().map(|r| r.test.as_str()));
         for (i, target) in self.compared().enumerate() {
             let _ = writeln!(out, "\n{target}/{} >= 1.0:", self.targets[0]);
@@ -880,6 +946,30 @@ impl ThroughputResults {
                     detail.join(", ")
                 );
             }
+        }
+        out
+    }
+}
+
+impl ThroughputResults {
+    fn tenant_verdicts(&self) -> String {
+        let mut out = String::new();
+        let (Some(global), Some(tenant)) = (
+            self.targets.iter().position(|t| t == "tenantkv"),
+            self.targets.iter().position(|t| t == "tenantkv-tenant"),
+        ) else {
+            return out;
+        };
+        let _ = writeln!(out, "\ntenant mode / global mode >= 0.95:");
+        for r in &self.rows {
+            let ratio = r.median_ops[tenant] / r.median_ops[global];
+            let _ = writeln!(
+                out,
+                "  {:<12} -P {:<3} {}  ({ratio:.2})",
+                r.test,
+                r.depth,
+                if ratio >= 0.95 { "yes" } else { "NO " }
+            );
         }
         out
     }

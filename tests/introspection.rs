@@ -522,7 +522,6 @@ fn command_docs_get() {
 }
 
 #[test]
-#[ignore = "known gap (issue 2 remains open): COMMAND DOCS has no `arguments` field yet"]
 fn command_docs_get_describes_arguments() {
     let srv = TestServer::start();
     let mut c = srv.client_resp3();

@@ -14,11 +14,11 @@ const CN: &[&str] = &["@connection"];
 #[rustfmt::skip]
 const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("count", 2, LOADING | STALE, CN, &[], command_count, "Returns a count of commands.", "2.8.13", G, "O(1)"),
-    cmd("info", -2, LOADING | STALE, CN, &[], command_info, "Returns information about one, multiple or all commands.", "2.8.13", G, "O(N) where N is the number of commands to look up"),
-    cmd("docs", -2, LOADING | STALE, CN, &[], command_docs, "Returns documentary information about one, multiple or all commands.", "7.0.0", G, "O(N) where N is the number of commands to look up"),
-    cmd("list", -2, LOADING | STALE, CN, &[], command_list, "Returns a list of command names.", "7.0.0", G, "O(N) where N is the total number of Redis commands"),
-    cmd("getkeys", -4, LOADING | STALE, CN, &[], command_getkeys, "Extracts the key names from an arbitrary command.", "2.8.13", G, "O(N) where N is the number of arguments to the command"),
-    cmd("getkeysandflags", -4, LOADING | STALE, CN, &[], command_getkeysandflags, "Extracts the key names and access flags for an arbitrary command.", "7.0.0", G, "O(N) where N is the number of arguments to the command"),
+    cmd("info", -2, LOADING | STALE, CN, &[], command_info, "Returns information about one, multiple or all commands.", "2.8.13", G, "O(N) where N is the number of commands to look up").args("[command-name [command-name ...]]"),
+    cmd("docs", -2, LOADING | STALE, CN, &[], command_docs, "Returns documentary information about one, multiple or all commands.", "7.0.0", G, "O(N) where N is the number of commands to look up").args("[command-name [command-name ...]]"),
+    cmd("list", -2, LOADING | STALE, CN, &[], command_list, "Returns a list of command names.", "7.0.0", G, "O(N) where N is the total number of Redis commands").args("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"),
+    cmd("getkeys", -4, LOADING | STALE, CN, &[], command_getkeys, "Extracts the key names from an arbitrary command.", "2.8.13", G, "O(N) where N is the number of arguments to the command").args("command [arg [arg ...]]"),
+    cmd("getkeysandflags", -4, LOADING | STALE, CN, &[], command_getkeysandflags, "Extracts the key names and access flags for an arbitrary command.", "7.0.0", G, "O(N) where N is the number of arguments to the command").args("command [arg [arg ...]]"),
     cmd("help", 2, LOADING | STALE, CN, &[], command_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
 ];
 
@@ -37,6 +37,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
         complexity: "O(N) where N is the total number of Redis commands",
     },
     tips: &["nondeterministic_output_order"],
+    syntax: "",
     key_flags: None,
 }];
 
@@ -179,6 +180,13 @@ fn docs_reply(spec: &CommandSpec) -> Reply {
         ("group", Reply::bulk(d.group)),
         ("complexity", Reply::bulk(d.complexity)),
     ];
+    let args = super::syntax::parse(spec.syntax, spec.keys.len());
+    if !args.is_empty() {
+        pairs.push((
+            "arguments",
+            Reply::Array(args.iter().map(super::syntax::reply).collect()),
+        ));
+    }
     if spec.is_container() {
         pairs.push((
             "subcommands",

@@ -10,6 +10,7 @@ pub mod registry;
 pub mod server;
 pub mod spec;
 pub mod string;
+pub mod syntax;
 pub mod tenancy;
 pub mod tenant;
 

@@ -142,6 +142,15 @@ mod tests {
                 e.fullname
             );
             assert!(!s.doc.summary.is_empty(), "{} lacks a summary", e.fullname);
+            // Commands with mandatory arguments document them (COMMAND DOCS `arguments`).
+            let base = if e.fullname.contains('|') { 2 } else { 1 };
+            if !s.is_container() && (s.arity > base || s.arity < -base) {
+                assert!(
+                    !s.syntax.is_empty(),
+                    "{} lacks its argument syntax",
+                    e.fullname
+                );
+            }
             for ks in s.keys {
                 if let Begin::Index(i) = ks.begin {
                     assert!(i >= 1, "{}: key index {i}", e.fullname);

@@ -16,7 +16,7 @@ const G: &str = "server";
 
 #[rustfmt::skip]
 const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("usage", -3, READONLY, SV, &[KeySpec::single(2, RO)], memory_usage, "Estimates the memory usage of a key.", "4.0.0", G, "O(N) where N is the number of samples."),
+    cmd("usage", -3, READONLY, SV, &[KeySpec::single(2, RO)], memory_usage, "Estimates the memory usage of a key.", "4.0.0", G, "O(N) where N is the number of samples.").args("key [SAMPLES count]"),
     cmd("stats", 2, 0, SV, &[], memory_stats, "Returns details about memory usage.", "4.0.0", G, "O(1)").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     cmd("doctor", 2, 0, SV, &[], memory_doctor, "Outputs a memory problems report.", "4.0.0", G, "O(1)").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     cmd("help", 2, LOADING | STALE, SV, &[], memory_help, "Returns helpful text about the different subcommands.", "4.0.0", G, "O(1)"),
@@ -24,20 +24,20 @@ const MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 const CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_get, "Returns the effective values of configuration parameters.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided"),
-    cmd("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_set, "Sets configuration parameters in-flight.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided").tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    cmd("get", -3, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_get, "Returns the effective values of configuration parameters.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided").args("parameter [parameter ...]"),
+    cmd("set", -4, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_set, "Sets configuration parameters in-flight.", "2.0.0", G, "O(N) when N is the number of configuration parameters provided").args("parameter value [parameter value ...]").tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     cmd("resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, SV, &[], config_resetstat, "Resets the server's statistics.", "2.0.0", G, "O(1)").tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     cmd("help", 2, LOADING | STALE, SV, &[], config_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
 ];
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("info", -1, LOADING | STALE | SENTINEL, &["@dangerous"], &[], info, "Returns information and statistics about the server.", "1.0.0", G, "O(1)").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    cmd("info", -1, LOADING | STALE | SENTINEL, &["@dangerous"], &[], info, "Returns information and statistics about the server.", "1.0.0", G, "O(1)").args("[section [section ...]]").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
     cmd("dbsize", 1, READONLY | FAST, KSP, &[], dbsize, "Returns the number of keys in the database.", "1.0.0", G, "O(1)").tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
-    cmd("flushdb", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushdb, "Removes all keys from the current database.", "1.0.0", G, "O(N) where N is the number of keys in the selected database").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
-    cmd("flushall", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushall, "Removes all keys from all databases.", "1.0.0", G, "O(N) where N is the total number of keys in all databases").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("flushdb", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushdb, "Removes all keys from the current database.", "1.0.0", G, "O(N) where N is the number of keys in the selected database").args("[ASYNC | SYNC]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("flushall", -1, WRITE, &["@keyspace", "@dangerous"], &[], flushall, "Removes all keys from all databases.", "1.0.0", G, "O(N) where N is the total number of keys in all databases").args("[ASYNC | SYNC]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd("time", 1, LOADING | STALE | FAST, SV, &[], time, "Returns the server time.", "2.6.0", G, "O(1)").tips(&["nondeterministic_output"]),
-    cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, SV, &[], shutdown, "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", G, "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, SV, &[], shutdown, "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", G, "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)").args("[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"),
     container("memory", -2, 0, MEMORY_SUBCOMMANDS, "A container for memory diagnostics commands.", "4.0.0", G),
     container("config", -2, 0, CONFIG_SUBCOMMANDS, "A container for server configuration commands.", "2.0.0", G),
 ];

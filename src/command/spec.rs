@@ -213,6 +213,9 @@ pub struct CommandSpec {
     pub doc: Doc,
     /// Redis's command tips (`nondeterministic_output`, `request_policy:...`).
     pub tips: &'static [&'static str],
+    /// The arguments after the name, in Redis's docs syntax (`key [NX | XX]`); `COMMAND DOCS`
+    /// derives its `arguments` from it (see `syntax`).
+    pub syntax: &'static str,
     /// For key specs flagged `VARIABLE_FLAGS`: the flags a given call really has
     /// (`COMMAND GETKEYSANDFLAGS`), from the arguments and the spec's index.
     pub key_flags: Option<fn(&[Bytes], usize) -> u32>,
@@ -257,6 +260,11 @@ impl CommandSpec {
         cats
     }
 
+    pub const fn args(mut self, syntax: &'static str) -> CommandSpec {
+        self.syntax = syntax;
+        self
+    }
+
     pub const fn tips(mut self, tips: &'static [&'static str]) -> CommandSpec {
         self.tips = tips;
         self
@@ -297,6 +305,7 @@ pub const fn cmd(
             complexity,
         },
         tips: &[],
+        syntax: "",
         key_flags: None,
     }
 }
@@ -326,6 +335,7 @@ pub const fn container(
             complexity: "Depends on subcommand.",
         },
         tips: &[],
+        syntax: "",
         key_flags: None,
     }
 }

@@ -104,7 +104,8 @@ pub fn resolve_global_names(
     spec: &CommandSpec,
     args: &[Bytes],
 ) -> Result<Option<Resolved>, CmdError> {
-    if spec.keys.is_empty() {
+    // Cheap test first: this runs for every command in the global context.
+    if spec.keys.is_empty() || !args[1..].iter().any(|a| a.starts_with(PREFIX)) {
         return Ok(None);
     }
     let positions = key_positions(spec, args);

@@ -19,17 +19,17 @@ const OWN_TENANT: u32 = ADMIN | TENANT_ADMIN | NOSCRIPT | LOADING | STALE;
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("tenant.create", -2, SERVER_ADMIN, T, &[], create, "Creates a tenant with limits from its tier and the given overrides.", "0.1.0", G, "O(1)"),
-    cmd("tenant.update", -3, SERVER_ADMIN, T, &[], update, "Changes a tenant's name, tier, state or limits.", "0.1.0", G, "O(1)"),
-    cmd("tenant.delete", -2, SERVER_ADMIN, T, &[], delete, "Deletes a tenant, its data and its credentials.", "0.1.0", G, "O(1), data is freed in the background"),
-    cmd("tenant.list", -1, SERVER_ADMIN, T, &[], list, "Lists tenant ids, optionally filtered by state, tier or glob.", "0.1.0", G, "O(N) where N is the number of tenants"),
-    cmd("tenant.info", 2, OWN_TENANT, T, &[], info, "Returns a tenant's settings, limits and usage.", "0.1.0", G, "O(1)"),
-    cmd("tenant.suspend", -2, SERVER_ADMIN, T, &[], suspend, "Suspends a tenant: its data commands are refused.", "0.1.0", G, "O(1)"),
-    cmd("tenant.activate", 2, SERVER_ADMIN, T, &[], activate, "Returns a suspended or read-only tenant to active.", "0.1.0", G, "O(1)"),
-    cmd("tenant.token.create", -2, OWN_TENANT, T, &[], token_create, "Creates an access token; its secret is shown only once.", "0.1.0", G, "O(1)"),
-    cmd("tenant.token.list", 2, OWN_TENANT, T, &[], token_list, "Lists a tenant's tokens (never their secrets).", "0.1.0", G, "O(N) where N is the number of tokens"),
-    cmd("tenant.token.revoke", 3, OWN_TENANT, T, &[], token_revoke, "Revokes a token; connections using it lose access at their next command.", "0.1.0", G, "O(N) where N is the number of tokens"),
-    cmd("tenant.use", 2, SERVER_ADMIN, T, &[], use_, "Binds this admin connection to a tenant.", "0.1.0", G, "O(1)"),
+    cmd("tenant.create", -2, SERVER_ADMIN, T, &[], create, "Creates a tenant with limits from its tier and the given overrides.", "0.1.0", G, "O(1)").args("id [NAME name] [TIER tier] [MEMORY bytes] [KEYS count] [OPS count] [CONNECTIONS count] [DATABASES count] [EVICTION policy]"),
+    cmd("tenant.update", -3, SERVER_ADMIN, T, &[], update, "Changes a tenant's name, tier, state or limits.", "0.1.0", G, "O(1)").args("id [NAME name] [TIER tier] [STATE <ACTIVE | SUSPENDED | READONLY>] [MEMORY bytes] [KEYS count] [OPS count] [CONNECTIONS count] [DATABASES count] [EVICTION policy]"),
+    cmd("tenant.delete", -2, SERVER_ADMIN, T, &[], delete, "Deletes a tenant, its data and its credentials.", "0.1.0", G, "O(1), data is freed in the background").args("id [FORCE]"),
+    cmd("tenant.list", -1, SERVER_ADMIN, T, &[], list, "Lists tenant ids, optionally filtered by state, tier or glob.", "0.1.0", G, "O(N) where N is the number of tenants").args("[STATE state] [TIER tier] [MATCH pattern]"),
+    cmd("tenant.info", 2, OWN_TENANT, T, &[], info, "Returns a tenant's settings, limits and usage.", "0.1.0", G, "O(1)").args("id"),
+    cmd("tenant.suspend", -2, SERVER_ADMIN, T, &[], suspend, "Suspends a tenant: its data commands are refused.", "0.1.0", G, "O(1)").args("id [REASON text]"),
+    cmd("tenant.activate", 2, SERVER_ADMIN, T, &[], activate, "Returns a suspended or read-only tenant to active.", "0.1.0", G, "O(1)").args("id"),
+    cmd("tenant.token.create", -2, OWN_TENANT, T, &[], token_create, "Creates an access token; its secret is shown only once.", "0.1.0", G, "O(1)").args("id [ROLE <ADMIN | READWRITE | READONLY>] [NAME label] [TTL seconds]"),
+    cmd("tenant.token.list", 2, OWN_TENANT, T, &[], token_list, "Lists a tenant's tokens (never their secrets).", "0.1.0", G, "O(N) where N is the number of tokens").args("id"),
+    cmd("tenant.token.revoke", 3, OWN_TENANT, T, &[], token_revoke, "Revokes a token; connections using it lose access at their next command.", "0.1.0", G, "O(N) where N is the number of tokens").args("id token-id"),
+    cmd("tenant.use", 2, SERVER_ADMIN, T, &[], use_, "Binds this admin connection to a tenant.", "0.1.0", G, "O(1)").args("id"),
     cmd("tenant.current", 1, FAST | LOADING | STALE, &["@connection"], &[], current, "Returns the tenant this connection is bound to, or nil.", "0.1.0", G, "O(1)"),
     cmd("tenant.exit", 1, FAST | LOADING | STALE, &["@connection"], &[], exit, "Returns an admin connection from a tenant to the global context.", "0.1.0", G, "O(1)"),
 ];

@@ -14,7 +14,8 @@ use tenantkv::server::{self, RunningServer};
 pub struct TestServer {
     pub addr: SocketAddr,
     server: std::sync::Arc<server::Server>,
-    _runtime: tokio::runtime::Runtime,
+    running: Option<RunningServer>,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl TestServer {
@@ -38,7 +39,8 @@ impl TestServer {
         TestServer {
             addr: running.addr,
             server: running.server.clone(),
-            _runtime: runtime,
+            running: Some(running),
+            runtime,
         }
     }
 
@@ -80,6 +82,17 @@ impl TestServer {
 
     pub fn server(&self) -> &server::Server {
         &self.server
+    }
+}
+
+impl TestServer {
+    /// Shuts the server down gracefully and waits until it has stopped (connections closed,
+    /// tenant registry written), as a restart would.
+    pub fn stop(mut self) {
+        self.server.shutdown();
+        if let Some(r) = self.running.take() {
+            self.runtime.block_on(r.wait());
+        }
     }
 }
 
