@@ -76,16 +76,15 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdEr
         *ctx.session.handle.user.lock() = args::text(user);
         return Ok(());
     }
-    let Some((tenant, role, token)) = ctx.server.tenants.authenticate(user, pass) else {
+    let Some((tenant, grant)) = ctx.server.tenants.authenticate(user, pass) else {
         return Err(CmdError::WrongPass);
     };
+    // A suspended tenant cannot log in: like any AUTH failure, Redis's WRONGPASS.
     if matches!(tenant.state(), State::Suspended | State::Deleting) {
-        return Err(CmdError::err(format!(
-            "SUSPENDED tenant '{}' is suspended",
-            tenant.id
-        )));
+        return Err(CmdError::WrongPass);
     }
-    ctx.session.bind(tenant, role, Some(token));
+    ctx.session
+        .bind(tenant, grant.role, Some((grant.id, grant.expires_at)));
     ctx.session.authenticated = true;
     ctx.session.server_admin = false;
     Ok(())

@@ -135,7 +135,7 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
     let entry = &REGISTRY.entries[id];
     // Admins in the global context may name tenant keys by their global names.
     let (resolved, args) = if session.tenant.is_none() {
-        match tenancy::resolve_global_names(server, entry.spec, &args) {
+        match tenancy::resolve_global_names(server, entry.spec, &args, session.db) {
             Ok(Some((store, rewritten))) => (Some(store), rewritten),
             Ok(None) => (None, args),
             Err(e) => return Reply::Error(e),

@@ -33,10 +33,11 @@ pub fn role_allows(role: Role, spec: &CommandSpec) -> bool {
     use flags::*;
     let admin = spec.has(ADMIN);
     match role {
+        // Read-only tokens run read commands only: no scoped administration either.
+        Role::Readonly => !admin && !spec.has(WRITE),
         _ if admin && spec.has(TENANT_SCOPED) => true,
         Role::Admin => !admin || spec.has(TENANT_ADMIN),
         Role::Readwrite => !admin,
-        Role::Readonly => !admin && !spec.has(WRITE),
     }
 }
 
@@ -66,10 +67,11 @@ pub fn check_bound(
             t.id
         )));
     }
-    if t.epoch() != b.epoch {
+    let expired = b.expires_at != 0 && now >= b.expires_at;
+    if t.epoch() != b.epoch || expired {
         b.epoch = t.epoch();
         if let Some(tok) = &b.token {
-            if !t.token_valid(tok, now) {
+            if expired || !t.token_valid(tok, now) {
                 // Revoked (or expired): the connection is no longer authenticated.
                 session.unbind();
                 session.authenticated = !server.auth_required();
@@ -83,6 +85,10 @@ pub fn check_bound(
         return Err(noperm(&t.id, fullname));
     }
     let data_command = spec.has(flags::WRITE) || spec.has(flags::READONLY);
+    // The tenant's databases may have been lowered under a connection that had selected one.
+    if data_command && session.db >= t.db_limit() {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
     match t.state() {
         State::Suspended | State::Deleting if data_command => Err(CmdError::err(format!(
             "SUSPENDED tenant '{}' is suspended",
@@ -103,6 +109,7 @@ pub fn resolve_global_names(
     server: &Server,
     spec: &CommandSpec,
     args: &[Bytes],
+    db: usize,
 ) -> Result<Option<Resolved>, CmdError> {
     // Cheap test first: this runs for every command in the global context.
     if spec.keys.is_empty() || !args[1..].iter().any(|a| a.starts_with(PREFIX)) {
@@ -139,7 +146,14 @@ pub fn resolve_global_names(
         let start = args[i].len() - key.len();
         out[i] = args[i].slice(start..);
     }
-    Ok(tenant.map(|t| (t.data.clone(), out)))
+    let Some(t) = tenant else {
+        return Ok(None);
+    };
+    // The admin's selected database must be one the tenant has.
+    if db >= t.limits().databases as usize {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    Ok(Some((t.data.clone(), out)))
 }
 
 /// For KEYS and SCAN in the global context: a pattern `__tenant:<id>:<rest>` lists tenant

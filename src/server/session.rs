@@ -82,6 +82,8 @@ pub struct Bound {
     pub role: Role,
     /// The token it authenticated with (None for an admin's TENANT.USE).
     pub token: Option<String>,
+    /// When that token expires (Unix ms, 0 = never): checked on every command.
+    pub expires_at: u64,
     /// The tenant's credential epoch when last checked: a change means re-check the token.
     pub epoch: u64,
 }
@@ -193,20 +195,24 @@ impl Session {
     }
 
     /// Binds the connection to `tenant`: its keys now resolve in the tenant's keyspaces.
-    pub fn bind(&mut self, tenant: Arc<Tenant>, role: Role, token: Option<String>) {
+    /// With `token` (a tenant credential) the connection becomes one of the tenant's: counted,
+    /// listed and killable by it. Without (an admin's TENANT.USE) it only acts inside it.
+    pub fn bind(&mut self, tenant: Arc<Tenant>, role: Role, token: Option<(String, u64)>) {
         self.unbind();
         tenant.connections.fetch_add(1, Relaxed);
         self.store = tenant.data.clone();
         self.set_db(0);
-        *self.handle.tenant.lock() = Some(tenant.id.clone());
         if token.is_some() {
+            *self.handle.tenant.lock() = Some(tenant.id.clone());
             *self.handle.user.lock() = tenant.id.clone();
         }
+        let (token, expires_at) = token.map_or((None, 0), |(id, exp)| (Some(id), exp));
         self.tenant = Some(Bound {
             epoch: tenant.epoch(),
             tenant,
             role,
             token,
+            expires_at,
         });
     }
 
@@ -224,7 +230,7 @@ impl Session {
     /// The number of databases this connection may SELECT.
     pub fn db_limit(&self) -> usize {
         match &self.tenant {
-            Some(b) => (b.tenant.limits().databases as usize).min(self.store.databases()),
+            Some(b) => b.tenant.db_limit().min(self.store.databases()),
             None => self.store.databases(),
         }
     }

@@ -63,6 +63,15 @@ pub struct Changes {
     pub eviction: Option<String>,
 }
 
+/// What a verified token grants a connection.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub role: Role,
+    pub id: String,
+    /// Unix ms; 0 = never.
+    pub expires_at: u64,
+}
+
 /// A tier's limits and eviction policy, from `[tenancy.tiers.<name>]`.
 #[derive(Debug, Clone)]
 pub struct Tier {
@@ -302,19 +311,13 @@ impl Manager {
         reason: Option<String>,
     ) -> Result<Arc<Tenant>, TenantError> {
         let t = self.find(id)?;
-        {
-            let mut r = t.record.write();
-            let mut next = r.clone();
-            self.apply(&mut next, c)?;
-            if let Some(reason) = reason {
-                next.suspend_reason = Some(reason);
-            }
-            next.updated_at = now_ms();
-            *r = next;
-            if let Some(s) = c.state {
-                t.state.store(s as u8, Relaxed);
-            }
+        let mut next = t.record();
+        self.apply(&mut next, c)?;
+        if let Some(reason) = reason {
+            next.suspend_reason = Some(reason);
         }
+        next.updated_at = now_ms();
+        t.set_record(next);
         self.persist();
         Ok(t)
     }
@@ -342,8 +345,8 @@ impl Manager {
         Ok(t)
     }
 
-    /// Checks `AUTH <tenant> <secret>`: the tenant, the token's role and id.
-    pub fn authenticate(&self, id: &[u8], secret: &[u8]) -> Option<(Arc<Tenant>, Role, String)> {
+    /// Checks `AUTH <tenant> <secret>`: the tenant and the token (role, id, expiry).
+    pub fn authenticate(&self, id: &[u8], secret: &[u8]) -> Option<(Arc<Tenant>, TokenGrant)> {
         if !self.enabled {
             return None;
         }
@@ -359,9 +362,13 @@ impl Manager {
                 return None;
             }
             tok.last_used = now;
-            tok.role
+            TokenGrant {
+                role: tok.role,
+                id: tok.id.clone(),
+                expires_at: tok.expires_at,
+            }
         };
-        Some((t, role, token_id.to_string()))
+        Some((t, role))
     }
 
     /// TENANT.TOKEN.CREATE: returns the token id and its secret (shown once).

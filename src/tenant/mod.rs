@@ -178,6 +178,8 @@ pub struct Tenant {
     deleted: AtomicBool,
     /// Connections currently bound to this tenant.
     pub connections: AtomicU64,
+    /// The databases limit, read by every command of a bound connection.
+    db_limit: AtomicU64,
 }
 
 impl fmt::Debug for Tenant {
@@ -189,7 +191,9 @@ impl fmt::Debug for Tenant {
 impl Tenant {
     fn new(record: TenantRecord, data: Arc<TenantData>) -> Tenant {
         let state = State::parse(&record.state).unwrap_or(State::Active);
+        let db_limit = AtomicU64::new(record.limits.databases);
         Tenant {
+            db_limit,
             id: record.id.clone(),
             data,
             record: RwLock::new(record),
@@ -219,6 +223,21 @@ impl Tenant {
 
     pub fn limits(&self) -> Limits {
         self.record.read().limits
+    }
+
+    /// The tenant's database count (SELECT 0..n-1), without taking the record lock.
+    pub fn db_limit(&self) -> usize {
+        self.db_limit.load(Relaxed) as usize
+    }
+
+    /// Replaces the record (under its lock) and refreshes what is read lock-free.
+    fn set_record(&self, r: TenantRecord) {
+        let mut w = self.record.write();
+        self.db_limit.store(r.limits.databases, Relaxed);
+        if let Some(s) = State::parse(&r.state) {
+            self.state.store(s as u8, Relaxed);
+        }
+        *w = r;
     }
 
     /// Whether token `id` is still valid at `now` (not revoked, not expired).
