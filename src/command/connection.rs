@@ -58,8 +58,15 @@ fn echo(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// tokens. Any failure is Redis's WRONGPASS, so a probe learns nothing about which part failed.
 fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
     let admin = if user == b"default" {
+        // `default` is the requirepass user; with no requirepass it exists only on an open
+        // server (where any password works, as Redis's nopass user), never beside
+        // [[auth.admins]].
         let required = ctx.server.params.get("requirepass").unwrap_or_default();
-        required.is_empty() || constant_time_eq(pass, required.as_bytes())
+        if required.is_empty() {
+            !ctx.server.auth_required()
+        } else {
+            constant_time_eq(pass, required.as_bytes())
+        }
     } else {
         ctx.server
             .config
@@ -83,8 +90,7 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdEr
     if matches!(tenant.state(), State::Suspended | State::Deleting) {
         return Err(CmdError::WrongPass);
     }
-    ctx.session
-        .bind(tenant, grant.role, Some((grant.id, grant.expires_at)));
+    ctx.session.bind(tenant, Some(grant));
     ctx.session.authenticated = true;
     ctx.session.server_admin = false;
     Ok(())
@@ -95,7 +101,7 @@ fn auth(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     match a.len() {
         2 => {
             let required = ctx.server.params.get("requirepass").unwrap_or_default();
-            if required.is_empty() {
+            if required.is_empty() && !ctx.server.auth_required() {
                 return Err(CmdError::err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
             }
             authenticate(ctx, b"default", &a[1])?;

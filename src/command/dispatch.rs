@@ -12,6 +12,7 @@ use crate::server::session::Session;
 use crate::server::Server;
 use crate::storage::keyspace::Keyspace;
 use crate::storage::TenantData;
+use crate::tenant::Tenant;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -23,15 +24,25 @@ pub struct Ctx<'a> {
     /// Unix milliseconds when the command started; expiry decisions use this one clock.
     pub now: u64,
     pub spec: &'static CommandSpec,
-    /// The store this command's keys resolved to, when not the session's own (an admin
+    /// The tenant this command's keys resolved to, when not the session's own (an admin
     /// naming `__tenant:<id>:` keys from the global context).
-    pub resolved: Option<Arc<TenantData>>,
+    pub resolved: Option<Arc<Tenant>>,
 }
 
 impl Ctx<'_> {
     /// The store the command acts on.
     pub fn store(&self) -> &Arc<TenantData> {
-        self.resolved.as_ref().unwrap_or(&self.session.store)
+        self.resolved
+            .as_ref()
+            .map_or(&self.session.store, |t| &t.data)
+    }
+
+    /// The databases this command may address (SELECT, COPY DB, MOVE).
+    pub fn db_limit(&self) -> usize {
+        match &self.resolved {
+            Some(t) => t.db_limit().min(t.data.databases()),
+            None => self.session.db_limit(),
+        }
     }
 
     /// The selected database of the command's store.
@@ -123,7 +134,7 @@ fn check(
     if !session.authenticated && !spec.has(flags::NO_AUTH) {
         return Err((Some(id), CmdError::NoAuth));
     }
-    if session.tenant.is_some() && !spec.has(flags::NO_AUTH) {
+    if session.tenant.is_some() {
         let now = session.clock.now_ms();
         tenancy::check_bound(server, session, spec, &entry.fullname, now)
             .map_err(|e| (Some(id), e))?;

@@ -153,7 +153,7 @@ fn renamenx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// Parses a database index argument against the store's database count.
 fn db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
     let n = args::int32(arg)?;
-    if n < 0 || n as usize >= ctx.session.db_limit() {
+    if n < 0 || n as usize >= ctx.db_limit() {
         return Err(CmdError::DbIndexOutOfRange);
     }
     Ok(n as usize)

@@ -57,20 +57,10 @@ fn flush_mode(a: &[Bytes]) -> Result<bool, CmdError> {
     }
 }
 
-/// Frees flushed data: inline for SYNC, on a background thread for ASYNC (what Redis's lazyfree
-/// does), so a huge FLUSHDB ASYNC returns at once.
-fn free<T: Send + 'static>(old: T, async_: bool) {
-    if async_ {
-        std::thread::spawn(move || drop(old));
-    } else {
-        drop(old);
-    }
-}
-
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
-    free(ctx.db().flush(), async_);
+    crate::storage::release(vec![ctx.db().flush()], async_);
     Ok(Reply::Ok)
 }
 
@@ -78,7 +68,7 @@ fn flushdb(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 fn flushall(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
     let old: Vec<_> = ctx.store().existing().map(|ks| ks.flush()).collect();
-    free(old, async_);
+    crate::storage::release(old, async_);
     Ok(Reply::Ok)
 }
 

@@ -13,8 +13,8 @@ use crate::tenant::{Role, State, Tenant};
 use bytes::Bytes;
 use std::sync::Arc;
 
-/// A tenant's store and the command's arguments with global names resolved to plain keys.
-pub type Resolved = (Arc<TenantData>, Vec<Bytes>);
+/// The tenant and the command's arguments with global names resolved to plain keys.
+pub type Resolved = (Arc<Tenant>, Vec<Bytes>);
 /// A tenant's store, the pattern to match in it, and the prefix to put back on listed keys.
 pub type PatternScope = (Arc<TenantData>, Bytes, Vec<u8>);
 
@@ -47,7 +47,9 @@ fn noperm(user: &str, fullname: &str) -> CmdError {
     ))
 }
 
-/// Checks a tenant-bound connection before the command runs.
+/// Checks a tenant-bound connection before the command runs. For `no_auth` commands (AUTH,
+/// HELLO, QUIT, RESET) only the credential is re-checked, so a revoked connection loses its
+/// binding before, say, HELLO can report on it, while AUTH can still log in again.
 pub fn check_bound(
     server: &Server,
     session: &mut Session,
@@ -55,6 +57,42 @@ pub fn check_bound(
     fullname: &str,
     now: u64,
 ) -> Result<(), CmdError> {
+    if spec.has(flags::NO_AUTH) {
+        // The outcome is in the session's state (unbound, or closing); the command runs.
+        let _ = refresh(server, session, now);
+        return Ok(());
+    }
+    refresh(server, session, now)?;
+    let Some(b) = session.tenant.as_mut() else {
+        return Ok(());
+    };
+    let t = b.tenant.clone();
+    let (role, is_admin) = (b.role, session.server_admin);
+    if !is_admin && !role_allows(role, spec) {
+        return Err(noperm(&t.id, fullname));
+    }
+    let data_command = spec.has(flags::WRITE) || spec.has(flags::READONLY);
+    // The tenant's databases may have been lowered under a connection that had selected one.
+    if data_command && session.db >= t.db_limit() {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    match t.state() {
+        State::Suspended | State::Deleting if data_command => Err(CmdError::err(format!(
+            "SUSPENDED tenant '{}' is suspended",
+            t.id
+        ))),
+        State::ReadOnly if spec.has(flags::WRITE) => Err(CmdError::err(format!(
+            "READONLY tenant '{}' is read-only",
+            t.id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Re-checks a bound connection's standing: its tenant still exists, and its token is still
+/// valid (not revoked: the tenant's credential epoch moved; not expired). A lost credential
+/// unbinds the connection, which is then no longer authenticated.
+fn refresh(server: &Server, session: &mut Session, now: u64) -> Result<(), CmdError> {
     let Some(b) = session.tenant.as_mut() else {
         return Ok(());
     };
@@ -80,26 +118,7 @@ pub fn check_bound(
             }
         }
     }
-    let (role, is_admin) = (b.role, session.server_admin);
-    if !is_admin && !role_allows(role, spec) {
-        return Err(noperm(&t.id, fullname));
-    }
-    let data_command = spec.has(flags::WRITE) || spec.has(flags::READONLY);
-    // The tenant's databases may have been lowered under a connection that had selected one.
-    if data_command && session.db >= t.db_limit() {
-        return Err(CmdError::DbIndexOutOfRange);
-    }
-    match t.state() {
-        State::Suspended | State::Deleting if data_command => Err(CmdError::err(format!(
-            "SUSPENDED tenant '{}' is suspended",
-            t.id
-        ))),
-        State::ReadOnly if spec.has(flags::WRITE) => Err(CmdError::err(format!(
-            "READONLY tenant '{}' is read-only",
-            t.id
-        ))),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// For an admin in the global context: if the command's keys are tenant global names, the
@@ -153,7 +172,7 @@ pub fn resolve_global_names(
     if db >= t.limits().databases as usize {
         return Err(CmdError::DbIndexOutOfRange);
     }
-    Ok(Some((t.data.clone(), out)))
+    Ok(Some((t, out)))
 }
 
 /// For KEYS and SCAN in the global context: a pattern `__tenant:<id>:<rest>` lists tenant

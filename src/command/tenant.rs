@@ -328,7 +328,7 @@ fn token_revoke(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// TENANT.USE id
 fn use_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let t = ctx.server.tenants.find(&id_arg(&a[1]))?;
-    ctx.session.bind(t, Role::Admin, None);
+    ctx.session.bind(t, None);
     Ok(Reply::Ok)
 }
 

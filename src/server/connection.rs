@@ -41,11 +41,21 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr)
         return;
     }
     server.clients.insert(id, handle.clone());
+    // Deregisters the client however the task ends, a panic included, so a crash can never
+    // leave a ghost entry holding a `maxclients` slot.
+    let _registered = Registered(&server, id);
     let authenticated = !server.auth_required();
     let session = Session::new(handle.clone(), server.storage.global.clone(), authenticated);
     run(&server, &mut stream, session).await;
-    server.clients.remove(&id);
     let _ = stream.shutdown().await;
+}
+
+struct Registered<'a>(&'a Server, u64);
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.0.clients.remove(&self.1);
+    }
 }
 
 async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session) {

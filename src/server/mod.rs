@@ -140,10 +140,14 @@ impl Server {
     }
 
     /// Whether new connections start unauthenticated.
+    /// Whether new connections start unauthenticated: a `requirepass` or any configured admin
+    /// turns authentication on. Only with neither is the server open (every connection an admin).
     pub fn auth_required(&self) -> bool {
-        self.params
-            .get("requirepass")
-            .is_some_and(|p| !p.is_empty())
+        !self.config.auth.admins.is_empty()
+            || self
+                .params
+                .get("requirepass")
+                .is_some_and(|p| !p.is_empty())
     }
 }
 

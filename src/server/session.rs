@@ -3,6 +3,7 @@
 
 use crate::protocol::Proto;
 use crate::storage::TenantData;
+use crate::tenant::manager::TokenGrant;
 use crate::tenant::{Role, Tenant};
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -84,6 +85,8 @@ pub struct Bound {
     pub token: Option<String>,
     /// When that token expires (Unix ms, 0 = never): checked on every command.
     pub expires_at: u64,
+    /// Counted as one of the tenant's connections (token logins; not an admin looking in).
+    counted: bool,
     /// The tenant's credential epoch when last checked: a change means re-check the token.
     pub epoch: u64,
 }
@@ -195,31 +198,44 @@ impl Session {
     }
 
     /// Binds the connection to `tenant`: its keys now resolve in the tenant's keyspaces.
-    /// With `token` (a tenant credential) the connection becomes one of the tenant's: counted,
-    /// listed and killable by it. Without (an admin's TENANT.USE) it only acts inside it.
-    pub fn bind(&mut self, tenant: Arc<Tenant>, role: Role, token: Option<(String, u64)>) {
+    /// With a token `grant` the connection becomes one of the tenant's: counted, listed and
+    /// killable by it. Without (an admin's TENANT.USE) it only acts inside it, as its admin.
+    pub fn bind(&mut self, tenant: Arc<Tenant>, grant: Option<TokenGrant>) {
         self.unbind();
-        tenant.connections.fetch_add(1, Relaxed);
         self.store = tenant.data.clone();
         self.set_db(0);
-        if token.is_some() {
-            *self.handle.tenant.lock() = Some(tenant.id.clone());
-            *self.handle.user.lock() = tenant.id.clone();
-        }
-        let (token, expires_at) = token.map_or((None, 0), |(id, exp)| (Some(id), exp));
-        self.tenant = Some(Bound {
-            epoch: tenant.epoch(),
-            tenant,
-            role,
-            token,
-            expires_at,
-        });
+        let bound = match grant {
+            Some(g) => {
+                tenant.connections.fetch_add(1, Relaxed);
+                *self.handle.tenant.lock() = Some(tenant.id.clone());
+                *self.handle.user.lock() = tenant.id.clone();
+                Bound {
+                    role: g.role,
+                    token: Some(g.id),
+                    expires_at: g.expires_at,
+                    epoch: g.epoch,
+                    counted: true,
+                    tenant,
+                }
+            }
+            None => Bound {
+                role: Role::Admin,
+                token: None,
+                expires_at: 0,
+                epoch: tenant.epoch(),
+                counted: false,
+                tenant,
+            },
+        };
+        self.tenant = Some(bound);
     }
 
     /// Returns to the global context.
     pub fn unbind(&mut self) {
         if let Some(b) = self.tenant.take() {
-            b.tenant.connections.fetch_sub(1, Relaxed);
+            if b.counted {
+                b.tenant.connections.fetch_sub(1, Relaxed);
+            }
             self.store = self.global.clone();
             self.set_db(0);
             *self.handle.tenant.lock() = None;

@@ -86,6 +86,23 @@ fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta) -> Entry {
     e
 }
 
+/// Data removed by a flush, not yet freed.
+pub struct Flushed {
+    maps: Vec<Map>,
+    keys: usize,
+}
+
+impl Flushed {
+    pub fn keys(&self) -> usize {
+        self.keys
+    }
+
+    /// Frees the data now.
+    pub fn free(self) {
+        drop(self.maps);
+    }
+}
+
 /// Where a key lives, computed once per operation.
 #[derive(Clone, Copy)]
 struct Loc {
@@ -230,21 +247,23 @@ impl Keyspace {
         }
     }
 
-    /// Removes every key; returns the old maps so the caller decides where they are freed
-    /// (FLUSHDB ASYNC frees them on another thread).
-    pub fn flush(&self) -> Vec<impl Send + 'static> {
+    /// Removes every key; returns the old data so the caller decides where it is freed
+    /// (`storage::release`).
+    pub fn flush(&self) -> Flushed {
         let mut old = Vec::with_capacity(SHARDS);
+        let mut keys = 0;
         for m in self.shards.iter() {
             let mut shard = m.lock();
             let map = std::mem::replace(&mut shard.map, Map::with_hasher(self.hasher));
-            let (keys, bytes, vol) = (map.len() as i64, shard.bytes, shard.volatile);
+            let (n, bytes, vol) = (map.len() as i64, shard.bytes, shard.volatile);
             shard.expire_cursor = 0;
             let mut d = Delta::default();
-            d.account(&mut shard, -keys, -bytes, -vol);
+            d.account(&mut shard, -n, -bytes, -vol);
             self.publish(&d);
+            keys += map.len();
             old.push(map);
         }
-        old
+        Flushed { maps: old, keys }
     }
 
     /// Calls `f` for every live key (KEYS, and whole-keyspace reads), shard by shard.
@@ -268,11 +287,13 @@ impl Keyspace {
         now: u64,
         mut keep: impl FnMut(&[u8], &Entry) -> bool,
     ) -> (u64, Vec<bytes::Bytes>) {
+        // Any number is a valid cursor (clients may send one we never issued): a zero shard
+        // field means shard 0, and out-of-range shards end the scan.
         let (mut shard_idx, mut pos) = if cursor == 0 {
             (0usize, CURSOR_TOP)
         } else {
             (
-                (cursor >> CURSOR_POS_BITS) as usize - 1,
+                ((cursor >> CURSOR_POS_BITS) as usize).saturating_sub(1),
                 cursor & CURSOR_TOP,
             )
         };

@@ -109,6 +109,19 @@ impl Storage {
     }
 }
 
+/// Frees flushed data. With `lazy` (FLUSHDB/FLUSHALL ASYNC, TENANT.DELETE) large data goes to a
+/// background thread so the caller returns at once; small data is freed inline either way,
+/// since a thread per call would let a client spawn threads at will.
+pub fn release(flushed: Vec<keyspace::Flushed>, lazy: bool) {
+    const LAZY_THRESHOLD: usize = 10_000;
+    let keys: usize = flushed.iter().map(keyspace::Flushed::keys).sum();
+    if lazy && keys > LAZY_THRESHOLD {
+        std::thread::spawn(move || flushed.into_iter().for_each(keyspace::Flushed::free));
+    } else {
+        flushed.into_iter().for_each(keyspace::Flushed::free);
+    }
+}
+
 /// Milliseconds since the Unix epoch: the clock for expiry.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -24,6 +24,7 @@ pub enum TenantError {
     MaxTenants(usize),
     HasKeys { id: String, keys: usize },
     UnknownToken(String),
+    TooManyTokens { id: String, max: usize },
 }
 
 impl fmt::Display for TenantError {
@@ -45,6 +46,10 @@ impl fmt::Display for TenantError {
                 "ERR tenant '{id}' still has {keys} keys; use TENANT.DELETE {id} FORCE to delete them"
             ),
             UnknownToken(id) => write!(f, "ERR no such token '{id}'"),
+            TooManyTokens { id, max } => write!(
+                f,
+                "ERR tenant '{id}' has reached its token limit ({max}); revoke one first"
+            ),
         }
     }
 }
@@ -70,7 +75,12 @@ pub struct TokenGrant {
     pub id: String,
     /// Unix ms; 0 = never.
     pub expires_at: u64,
+    /// The tenant's credential epoch read before the token was verified.
+    pub epoch: u64,
 }
+
+/// Tokens a tenant may hold: each is a row of the registry file.
+pub const MAX_TOKENS: usize = 100;
 
 /// A tier's limits and eviction policy, from `[tenancy.tiers.<name>]`.
 #[derive(Debug, Clone)]
@@ -311,13 +321,14 @@ impl Manager {
         reason: Option<String>,
     ) -> Result<Arc<Tenant>, TenantError> {
         let t = self.find(id)?;
-        let mut next = t.record();
-        self.apply(&mut next, c)?;
-        if let Some(reason) = reason {
-            next.suspend_reason = Some(reason);
-        }
-        next.updated_at = now_ms();
-        t.set_record(next);
+        t.modify(|r| {
+            self.apply(r, c)?;
+            if let Some(reason) = reason {
+                r.suspend_reason = Some(reason);
+            }
+            r.updated_at = now_ms();
+            Ok(())
+        })?;
         self.persist();
         Ok(t)
     }
@@ -336,11 +347,14 @@ impl Manager {
         t.state.store(State::Deleting as u8, Relaxed);
         t.deleted.store(true, Relaxed);
         t.epoch.fetch_add(1, Relaxed);
-        self.tenants.remove(id);
+        // Forget the store while the id is still registered: a TENANT.CREATE of the same id
+        // racing this delete either fails (exists) or, after the removal, gets a fresh store,
+        // never the old tenant's data.
         self.storage.drop_tenant(id);
+        self.tenants.remove(id);
         // Free the data off the caller's thread: a big tenant takes a while to drop.
         let flushed: Vec<_> = t.data.existing().map(|ks| ks.flush()).collect();
-        std::thread::spawn(move || drop(flushed));
+        crate::storage::release(flushed, true);
         self.persist();
         Ok(t)
     }
@@ -353,6 +367,9 @@ impl Manager {
         let t = self.get(std::str::from_utf8(id).ok()?)?;
         let token_id = credentials::token_id_of(secret)?;
         let now = now_ms();
+        // Read before the token is checked: a revocation that lands after the check bumps the
+        // epoch past this value, so the bound connection notices it at its next command.
+        let epoch = t.epoch();
         let role = {
             let mut r = t.record.write();
             let tok = r.tokens.iter_mut().find(|k| k.id == token_id)?;
@@ -366,6 +383,7 @@ impl Manager {
                 role: tok.role,
                 id: tok.id.clone(),
                 expires_at: tok.expires_at,
+                epoch,
             }
         };
         Some((t, role))
@@ -392,7 +410,16 @@ impl Manager {
             last_used: 0,
             expires_at: ttl_secs.map_or(0, |s| now.saturating_add(s.saturating_mul(1000))),
         };
-        t.record.write().tokens.push(record);
+        {
+            let mut r = t.record.write();
+            if r.tokens.len() >= MAX_TOKENS {
+                return Err(TenantError::TooManyTokens {
+                    id: id.to_string(),
+                    max: MAX_TOKENS,
+                });
+            }
+            r.tokens.push(record);
+        }
         self.persist();
         Ok((token_id, secret))
     }

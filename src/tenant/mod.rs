@@ -230,14 +230,18 @@ impl Tenant {
         self.db_limit.load(Relaxed) as usize
     }
 
-    /// Replaces the record (under its lock) and refreshes what is read lock-free.
-    fn set_record(&self, r: TenantRecord) {
+    /// Changes the record under its write lock (so concurrent changes, such as a token
+    /// revoked meanwhile, are never overwritten) and refreshes what is read lock-free.
+    fn modify<E>(&self, f: impl FnOnce(&mut TenantRecord) -> Result<(), E>) -> Result<(), E> {
         let mut w = self.record.write();
-        self.db_limit.store(r.limits.databases, Relaxed);
-        if let Some(s) = State::parse(&r.state) {
+        let mut next = w.clone();
+        f(&mut next)?;
+        self.db_limit.store(next.limits.databases, Relaxed);
+        if let Some(s) = State::parse(&next.state) {
             self.state.store(s as u8, Relaxed);
         }
-        *w = r;
+        *w = next;
+        Ok(())
     }
 
     /// Whether token `id` is still valid at `now` (not revoked, not expired).
