@@ -160,53 +160,37 @@ fn tenant_scoped(ctx: &Ctx<'_>) -> bool {
 /// tenant's traffic, errors and commands) and are left out rather than leaked.
 const SECTIONS_TENANT: &[&str] = &["server", "clients", "memory", "keyspace"];
 
-const SECTIONS_DEFAULT: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
+/// Every INFO section in output order, and whether a plain INFO (or `default`) includes it.
+const SECTIONS: &[(&str, bool)] = &[
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("cluster", true),
+    ("keyspace", true),
 ];
 
 /// INFO [section [section ...]]
 fn info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     // Include this connection's not yet flushed counts (earlier commands of this batch).
     ctx.session.flush_counters(ctx.server);
-    let mut wanted: Vec<String> = a[1..]
+    let wanted: Vec<String> = a[1..]
         .iter()
         .map(|s| args::text(s).to_ascii_lowercase())
         .collect();
-    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
-        wanted.extend(SECTIONS_DEFAULT.iter().map(|s| s.to_string()));
-    }
-    if wanted.iter().any(|w| w == "all" || w == "everything") {
-        wanted.extend(SECTIONS_DEFAULT.iter().map(|s| s.to_string()));
-        wanted.push("commandstats".into());
-    }
+    let all = wanted.iter().any(|w| w == "all" || w == "everything");
+    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
     let mut out = String::new();
-    let order = [
-        "server",
-        "clients",
-        "memory",
-        "persistence",
-        "stats",
-        "replication",
-        "cpu",
-        "modules",
-        "commandstats",
-        "errorstats",
-        "cluster",
-        "keyspace",
-    ];
     let scoped = tenant_scoped(ctx);
-    for section in order {
-        if !wanted.iter().any(|w| w == section) || (scoped && !SECTIONS_TENANT.contains(&section)) {
+    for &(section, in_default) in SECTIONS {
+        let asked = all || (default && in_default) || wanted.iter().any(|w| w == section);
+        if !asked || (scoped && !SECTIONS_TENANT.contains(&section)) {
             continue;
         }
         if !out.is_empty() {

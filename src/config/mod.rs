@@ -115,23 +115,14 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
-/// Parses `123`, `64k`, `64kb`, `512mb`, `4gb` (Redis's `memtoull`: `k` = 1000, `kb` = 1024).
+/// Parses `123`, `64k`, `64kb`, `512mb`, `4gb` (Redis's units: `k` = 1000, `kb` = 1024), the
+/// same parser CONFIG SET uses; unlike it, a size here must start with a digit.
 pub fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim().to_ascii_lowercase();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let mul: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    n.checked_mul(mul)
+    let s = s.trim();
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    params::memtoull(s)
 }
 
 #[derive(Debug)]

@@ -1244,7 +1244,7 @@ fn keyspace_flags_to_string(flags: u32) -> String {
 /// Redis's memtoull: digits then an optional unit (`b`, `k`, `kb`, `m`, `mb`, `g`, `gb`, any
 /// case; `k` is 1000, `kb` 1024). No sign, no spaces. Like Redis on glibc, no digits at all
 /// reads as 0. Overflow is refused (Redis would wrap).
-fn memtoull(s: &str) -> Option<u64> {
+pub(crate) fn memtoull(s: &str) -> Option<u64> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let mul: u64 = match s[digits..].to_ascii_lowercase().as_str() {
         "" | "b" => 1,
