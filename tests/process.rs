@@ -1,0 +1,127 @@
+//! The binary as a user runs it: flags, the embedded default config, and graceful shutdown on
+//! SIGTERM and SIGINT (connections closed, tenant registry written, exit status 0).
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(dir: &std::path::Path, port: u16) -> Child {
+    let config = dir.join("tenantkv.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[tenancy]\nregistry_path = \"{}\"\n",
+            dir.join("tenants.toml").display()
+        ),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_tenantkv"))
+        .args(["--port", &port.to_string(), "--log-level", "warn"])
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+fn connect(port: u16) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => {
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                return s;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("server did not come up: {e}"),
+        }
+    }
+}
+
+fn request(s: &mut TcpStream, line: &str) -> String {
+    s.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut out = String::new();
+    r.read_line(&mut out).unwrap();
+    out
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after the signal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn graceful_on(sig: &str) {
+    let dir = std::env::temp_dir().join(format!("tenantkv-process-{sig}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut child = start(&dir, port);
+    let mut c = connect(port);
+    assert_eq!(request(&mut c, "PING"), "+PONG\r\n");
+    assert_eq!(request(&mut c, "TENANT.CREATE acme"), "+OK\r\n");
+    signal(&child, sig);
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    // The open connection was closed by the server, not left hanging.
+    let mut buf = [0u8; 1];
+    assert!(matches!(c.read(&mut buf), Ok(0) | Err(_)));
+    // The registry was written on the way out.
+    let registry = std::fs::read_to_string(dir.join("tenants.toml")).expect("registry written");
+    assert!(registry.contains("id = \"acme\""), "{registry}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    graceful_on("-TERM");
+}
+
+#[test]
+fn sigint_shuts_down_gracefully() {
+    graceful_on("-INT");
+}
+
+#[test]
+fn bad_config_file_is_refused_with_a_clear_message() {
+    let dir = std::env::temp_dir().join(format!("tenantkv-badconfig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "[server]\nport = \"not a number\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tenantkv"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
