@@ -340,7 +340,11 @@ impl World {
     }
 
     fn tenant(&mut self, id: &str, tier: &str) {
-        let r = self.admin.q(&format!("TENANT.CREATE {id} TIER {tier}"));
+        // OPS 0 (unlimited): these tests drive thousands of commands per second, and what they
+        // check is isolation, not the rate limit (tests/quotas.rs covers that).
+        let r = self
+            .admin
+            .q(&format!("TENANT.CREATE {id} TIER {tier} OPS 0"));
         assert!(r.ok(), "TENANT.CREATE {id}: {r:?}");
     }
 

@@ -6,6 +6,7 @@ use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::server::session::{ClientHandle, ReplyMode};
 use crate::server::REDIS_COMPAT_VERSION;
 use crate::tenant::credentials::{self, constant_time_eq};
+use crate::tenant::quota::Refusal;
 use crate::tenant::State;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
@@ -17,25 +18,25 @@ const SESSION: u32 = NOSCRIPT | LOADING | STALE;
 #[rustfmt::skip]
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("id", 2, SESSION, C, &[], client_id, "Returns the unique client ID of the connection.", "5.0.0", G, "O(1)").tips(&["nondeterministic_output"]),
-    cmd("setname", 3, SESSION, C, &[], client_setname, "Sets the connection name.", "2.6.9", G, "O(1)").args("connection-name"),
+    cmd("setname", 3, SESSION | RATE_EXEMPT, C, &[], client_setname, "Sets the connection name.", "2.6.9", G, "O(1)").args("connection-name"),
     cmd("getname", 2, SESSION, C, &[], client_getname, "Returns the name of the connection.", "2.6.9", G, "O(1)"),
     cmd("list", -2, ADMIN | TENANT_SCOPED | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections").args("[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]").tips(&["nondeterministic_output"]),
     cmd("info", 2, SESSION, C, &[], client_info, "Returns information about the connection.", "6.2.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("kill", -3, ADMIN | TENANT_SCOPED | SESSION, C, &[], client_kill, "Terminates open connections.", "2.4.0", G, "O(N) where N is the number of client connections").args("<ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] [MAXAGE maxage]>"),
-    cmd("setinfo", 4, SESSION, C, &[], client_setinfo, "Sets information specific to the client or connection.", "7.2.0", G, "O(1)").args("<LIB-NAME libname | LIB-VER libver>"),
+    cmd("setinfo", 4, SESSION | RATE_EXEMPT, C, &[], client_setinfo, "Sets information specific to the client or connection.", "7.2.0", G, "O(1)").args("<LIB-NAME libname | LIB-VER libver>"),
     cmd("reply", 3, SESSION, C, &[], client_reply, "Instructs the server whether to reply to commands.", "3.2.0", G, "O(1)").args("<ON | OFF | SKIP>"),
     cmd("help", 2, LOADING | STALE, C, &[], client_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
 ];
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("ping", -1, FAST | SENTINEL, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").args("[message]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("ping", -1, FAST | SENTINEL | RATE_EXEMPT, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").args("[message]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd("echo", 2, FAST, C, &[], echo, "Returns the given string.", "1.0.0", G, "O(1)").args("message"),
-    cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
-    cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
-    cmd("select", 2, LOADING | STALE | FAST, C, &[], select, "Changes the selected database.", "1.0.0", G, "O(1)").args("index"),
-    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
-    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
+    cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY | RATE_EXEMPT, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
+    cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY | RATE_EXEMPT, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
+    cmd("select", 2, LOADING | STALE | FAST | RATE_EXEMPT, C, &[], select, "Changes the selected database.", "1.0.0", G, "O(1)").args("index"),
+    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | RATE_EXEMPT, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
+    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | RATE_EXEMPT, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
     container("client", -2, SENTINEL, CLIENT_SUBCOMMANDS, "A container for client connection commands.", "2.4.0", G),
 ];
 
@@ -90,7 +91,14 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdEr
     if matches!(tenant.state(), State::Suspended | State::Deleting) {
         return Err(CmdError::WrongPass);
     }
-    ctx.session.bind(tenant, Some(grant));
+    let id = tenant.id.clone();
+    if let Err(e) = ctx.session.bind(tenant, Some(grant)) {
+        // The previous binding is gone too: like a failed AUTH, the connection is left
+        // unauthenticated (or, on an open server, in the global context).
+        ctx.session.authenticated = !ctx.server.auth_required();
+        ctx.session.server_admin = ctx.session.authenticated;
+        return Err(CmdError::err(Refusal(&id, &e).to_string()));
+    }
     ctx.session.authenticated = true;
     ctx.session.server_admin = false;
     Ok(())

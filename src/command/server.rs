@@ -174,6 +174,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("errorstats", true),
     ("cluster", true),
     ("keyspace", true),
+    ("tenants", false),
 ];
 
 /// INFO [section [section ...]]
@@ -342,6 +343,26 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "used_cpu_user:{user:.6}\r")?;
         }
         "modules" => writeln!(o, "# Modules\r")?,
+        "tenants" => {
+            writeln!(o, "# Tenants\r")?;
+            let tenants = srv.tenants.list();
+            writeln!(o, "tenants:{}\r", tenants.len())?;
+            for t in tenants {
+                write!(
+                    o,
+                    "tenant_{}:state={},keys={},memory={},connections={}",
+                    t.id,
+                    t.state().name(),
+                    t.data.usage.keys.load(Relaxed).max(0),
+                    t.data.usage.bytes.load(Relaxed).max(0),
+                    t.connections.load(Relaxed)
+                )?;
+                for r in crate::tenant::quota::Resource::ALL {
+                    write!(o, ",rejected_{}={}", r.name(), t.rejections.get(r))?;
+                }
+                writeln!(o, "\r")?;
+            }
+        }
         "cluster" => {
             writeln!(o, "# Cluster\r")?;
             writeln!(o, "cluster_enabled:0\r")?;

@@ -9,6 +9,7 @@ use crate::protocol::{CmdError, Reply};
 use crate::server::session::Session;
 use crate::server::Server;
 use crate::storage::TenantData;
+use crate::tenant::quota::{QuotaError, Refusal, Resource};
 use crate::tenant::{Role, State, Tenant};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -77,16 +78,39 @@ pub fn check_bound(
         return Err(CmdError::DbIndexOutOfRange);
     }
     match t.state() {
-        State::Suspended | State::Deleting if data_command => Err(CmdError::err(format!(
-            "SUSPENDED tenant '{}' is suspended",
-            t.id
-        ))),
-        State::ReadOnly if spec.has(flags::WRITE) => Err(CmdError::err(format!(
-            "READONLY tenant '{}' is read-only",
-            t.id
-        ))),
-        _ => Ok(()),
+        State::Suspended | State::Deleting if data_command => {
+            return Err(CmdError::err(format!(
+                "SUSPENDED tenant '{}' is suspended",
+                t.id
+            )))
+        }
+        State::ReadOnly if spec.has(flags::WRITE) => {
+            return Err(CmdError::err(format!(
+                "READONLY tenant '{}' is read-only",
+                t.id
+            )))
+        }
+        _ => {}
     }
+    // The ops/s quota: charged to tenant credentials, not to an admin looking in.
+    if !is_admin && !spec.has(flags::RATE_EXEMPT) {
+        let now_ns = session
+            .clock
+            .last
+            .saturating_duration_since(server.started)
+            .as_nanos() as u64;
+        let ops = t.ops_limit();
+        if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
+            t.rejections.count(Resource::Ops);
+            let e = QuotaError::RateLimited {
+                limit: ops,
+                retry_ms,
+            };
+            return Err(CmdError::err(Refusal(&t.id, &e).to_string()));
+        }
+        t.meter.record(now_ns);
+    }
+    Ok(())
 }
 
 /// Re-checks a bound connection's standing: its tenant still exists, and its token is still

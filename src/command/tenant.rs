@@ -6,6 +6,7 @@ use super::spec::{cmd, flags::*, CommandSpec};
 use crate::config::parse_size;
 use crate::protocol::{args, CmdError, Reply};
 use crate::tenant::manager::{Changes, TenantError};
+use crate::tenant::quota::Resource;
 use crate::tenant::{Role, State, Tenant};
 use crate::util::glob;
 use bytes::Bytes;
@@ -29,6 +30,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("tenant.token.create", -2, OWN_TENANT, T, &[], token_create, "Creates an access token; its secret is shown only once.", "0.1.0", G, "O(1)").args("id [ROLE <ADMIN | READWRITE | READONLY>] [NAME label] [TTL seconds]"),
     cmd("tenant.token.list", 2, OWN_TENANT, T, &[], token_list, "Lists a tenant's tokens (never their secrets).", "0.1.0", G, "O(N) where N is the number of tokens").args("id"),
     cmd("tenant.token.revoke", 3, OWN_TENANT, T, &[], token_revoke, "Revokes a token; connections using it lose access at their next command.", "0.1.0", G, "O(N) where N is the number of tokens").args("id token-id"),
+    cmd("tenant.limits.set", -4, SERVER_ADMIN, T, &[], limits_set, "Changes a tenant's limits; live connections see them at their next command.", "0.1.0", G, "O(N) where N is the number of limits given").args("id <MEMORY | KEYS | OPS | CONNECTIONS | DATABASES | REQUEST> value [...]"),
+    cmd("tenant.limits.get", 2, OWN_TENANT, T, &[], limits_get, "Returns a tenant's limits.", "0.1.0", G, "O(1)").args("id"),
+    cmd("tenant.quota", 2, OWN_TENANT, T, &[], quota, "Returns, per resource, a tenant's usage, limit and percentage used.", "0.1.0", G, "O(1)").args("id"),
     cmd("tenant.use", 2, SERVER_ADMIN, T, &[], use_, "Binds this admin connection to a tenant.", "0.1.0", G, "O(1)").args("id"),
     cmd("tenant.current", 1, FAST | LOADING | STALE, &["@connection"], &[], current, "Returns the tenant this connection is bound to, or nil.", "0.1.0", G, "O(1)"),
     cmd("tenant.exit", 1, FAST | LOADING | STALE, &["@connection"], &[], exit, "Returns an admin connection from a tenant to the global context.", "0.1.0", G, "O(1)"),
@@ -102,6 +106,8 @@ fn parse_changes(opts: &[Bytes], allow_state: bool) -> Result<Changes, CmdError>
             c.databases = Some(count_arg("databases", v)?);
         } else if args::is(k, "EVICTION") {
             c.eviction = Some(args::text(v));
+        } else if args::is(k, "REQUEST") {
+            c.request = Some(size_arg("request size", v)?);
         } else {
             return Err(CmdError::Syntax);
         }
@@ -215,6 +221,13 @@ fn info_map(t: &Arc<Tenant>) -> Reply {
         ("eviction", Reply::bulk(r.eviction.clone())),
         ("tokens", Reply::Int(r.tokens.len() as i64)),
     ];
+    let rejected: Vec<String> = Resource::ALL
+        .iter()
+        .map(|res| format!("rejected_{}", res.name()))
+        .collect();
+    for (res, name) in Resource::ALL.iter().zip(&rejected) {
+        pairs.push((name.as_str(), Reply::Int(t.rejections.get(*res) as i64)));
+    }
     if let Some(reason) = r.suspend_reason {
         pairs.push(("suspend_reason", Reply::bulk(reason)));
     }
@@ -325,10 +338,93 @@ fn token_revoke(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Ok)
 }
 
+/// TENANT.LIMITS.SET id <MEMORY | KEYS | OPS | CONNECTIONS | DATABASES | REQUEST> value [...]
+fn limits_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if !(a.len() - 2).is_multiple_of(2) {
+        return Err(CmdError::Syntax);
+    }
+    let mut c = Changes::default();
+    for pair in a[2..].chunks_exact(2) {
+        let (k, v) = (&pair[0], &pair[1]);
+        let Some(r) = Resource::parse(k) else {
+            return Err(CmdError::err(format!(
+                "ERR unknown limit '{}': use MEMORY, KEYS, OPS, CONNECTIONS, DATABASES or REQUEST",
+                args::text(k)
+            )));
+        };
+        match r {
+            Resource::Memory => c.memory = Some(size_arg("memory size", v)?),
+            Resource::Request => c.request = Some(size_arg("request size", v)?),
+            Resource::Keys => c.keys = Some(count_arg("key limit", v)?),
+            Resource::Ops => c.ops = Some(count_arg("ops limit", v)?),
+            Resource::Connections => c.connections = Some(count_arg("connection limit", v)?),
+            Resource::Databases => c.databases = Some(count_arg("databases", v)?),
+        }
+    }
+    ctx.server.tenants.update(&id_arg(&a[1]), &c, None)?;
+    Ok(Reply::Ok)
+}
+
+/// TENANT.LIMITS.GET id
+fn limits_get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let id = id_arg(&a[1]);
+    own_tenant_only(ctx, &id)?;
+    let l = ctx.server.tenants.find(&id)?.limits();
+    Ok(Reply::map_str(vec![
+        ("memory", Reply::Int(l.memory as i64)),
+        ("keys", Reply::Int(l.keys as i64)),
+        ("ops", Reply::Int(l.ops as i64)),
+        ("connections", Reply::Int(l.connections as i64)),
+        ("databases", Reply::Int(l.databases as i64)),
+        ("request", Reply::Int(l.request as i64)),
+    ]))
+}
+
+/// TENANT.QUOTA id
+fn quota(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let id = id_arg(&a[1]);
+    own_tenant_only(ctx, &id)?;
+    let t = ctx.server.tenants.find(&id)?;
+    let l = t.limits();
+    let now_ns = ctx.server.started.elapsed().as_nanos() as u64;
+    let used_dbs = t.data.existing().filter(|ks| !ks.is_empty()).count() as u64;
+    let row = |used: u64, limit: u64| {
+        let percent = if limit == 0 {
+            0.0
+        } else {
+            used as f64 * 100.0 / limit as f64
+        };
+        Reply::map_str(vec![
+            ("used", Reply::Int(used as i64)),
+            ("limit", Reply::Int(limit as i64)),
+            ("percent", Reply::Double((percent * 100.0).round() / 100.0)),
+        ])
+    };
+    // REQUEST caps each request rather than accumulating use, so it is in LIMITS.GET only.
+    Ok(Reply::map_str(vec![
+        (
+            "memory",
+            row(t.data.usage.bytes.load(Relaxed).max(0) as u64, l.memory),
+        ),
+        (
+            "keys",
+            row(t.data.usage.keys.load(Relaxed).max(0) as u64, l.keys),
+        ),
+        ("ops", row(t.meter.per_second(now_ns), l.ops)),
+        (
+            "connections",
+            row(t.connections.load(Relaxed), l.connections),
+        ),
+        ("databases", row(used_dbs, l.databases)),
+    ]))
+}
+
 /// TENANT.USE id
 fn use_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let t = ctx.server.tenants.find(&id_arg(&a[1]))?;
-    ctx.session.bind(t, None);
+    ctx.session
+        .bind(t, None)
+        .expect("an admin's TENANT.USE is not counted, so never refused");
     Ok(Reply::Ok)
 }
 

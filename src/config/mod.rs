@@ -74,6 +74,8 @@ pub struct TenancySection {
     pub default_tier: String,
     /// Where the tenant registry is kept; empty keeps it in memory only.
     pub registry_path: String,
+    /// A tenant may burst to this many seconds' worth of its ops/s limit at once.
+    pub ops_burst_seconds: f64,
     pub tiers: std::collections::BTreeMap<String, TierSection>,
 }
 
@@ -86,6 +88,9 @@ pub struct TierSection {
     pub connections: u64,
     pub databases: u64,
     pub eviction: String,
+    /// Largest request in bytes (all arguments); absent = only `proto_max_bulk_len`.
+    #[serde(default)]
+    pub request: Option<ByteSize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

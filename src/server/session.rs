@@ -4,6 +4,7 @@
 use crate::protocol::Proto;
 use crate::storage::TenantData;
 use crate::tenant::manager::TokenGrant;
+use crate::tenant::quota::QuotaError;
 use crate::tenant::{Role, Tenant};
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -200,13 +201,20 @@ impl Session {
     /// Binds the connection to `tenant`: its keys now resolve in the tenant's keyspaces.
     /// With a token `grant` the connection becomes one of the tenant's: counted, listed and
     /// killable by it. Without (an admin's TENANT.USE) it only acts inside it, as its admin.
-    pub fn bind(&mut self, tenant: Arc<Tenant>, grant: Option<TokenGrant>) {
+    /// Refused when the tenant is at its connection limit (the connection is then unbound).
+    pub fn bind(
+        &mut self,
+        tenant: Arc<Tenant>,
+        grant: Option<TokenGrant>,
+    ) -> Result<(), QuotaError> {
         self.unbind();
+        if grant.is_some() {
+            tenant.acquire_connection()?;
+        }
         self.store = tenant.data.clone();
         self.set_db(0);
         let bound = match grant {
             Some(g) => {
-                tenant.connections.fetch_add(1, Relaxed);
                 *self.handle.tenant.lock() = Some(tenant.id.clone());
                 *self.handle.user.lock() = tenant.id.clone();
                 Bound {
@@ -228,6 +236,7 @@ impl Session {
             },
         };
         self.tenant = Some(bound);
+        Ok(())
     }
 
     /// Returns to the global context.

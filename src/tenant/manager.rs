@@ -66,6 +66,7 @@ pub struct Changes {
     pub connections: Option<u64>,
     pub databases: Option<u64>,
     pub eviction: Option<String>,
+    pub request: Option<u64>,
 }
 
 /// What a verified token grants a connection.
@@ -95,6 +96,8 @@ pub struct Manager {
     tiers: BTreeMap<String, Tier>,
     default_tier: String,
     max_tenants: usize,
+    /// Seconds of a tenant's ops/s limit it may spend at once.
+    burst_seconds: f64,
     /// The server's database count: the most a tenant can be given.
     databases: usize,
     storage: Arc<Storage>,
@@ -123,6 +126,7 @@ impl Manager {
                         connections: t.connections,
                         // A tier cannot give more databases than the server has.
                         databases: t.databases.min(databases as u64),
+                        request: t.request.map_or(0, |b| b.0),
                     },
                     eviction,
                 },
@@ -146,6 +150,7 @@ impl Manager {
             tiers,
             default_tier: cfg.default_tier.clone(),
             max_tenants: cfg.max_tenants,
+            burst_seconds: cfg.ops_burst_seconds.max(0.0),
             databases,
             storage,
             writer: std::sync::OnceLock::new(),
@@ -194,6 +199,11 @@ impl Manager {
         } else {
             Err(TenantError::Disabled)
         }
+    }
+
+    /// The burst (in commands) of a tenant limited to `ops` per second.
+    pub fn burst(&self, ops: u64) -> u64 {
+        ((ops as f64 * self.burst_seconds) as u64).max(1)
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Tenant>> {
@@ -245,6 +255,7 @@ impl Manager {
             (&mut l.keys, c.keys),
             (&mut l.ops, c.ops),
             (&mut l.connections, c.connections),
+            (&mut l.request, c.request),
         ] {
             if let Some(v) = v {
                 *slot = v;

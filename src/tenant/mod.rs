@@ -7,6 +7,7 @@
 
 pub mod credentials;
 pub mod manager;
+pub mod quota;
 pub mod registry;
 
 use crate::storage::TenantData;
@@ -108,6 +109,9 @@ pub struct Limits {
     pub ops: u64,
     pub connections: u64,
     pub databases: u64,
+    /// Largest request (sum of argument bytes); 0 = only the server's proto-max-bulk-len.
+    #[serde(default)]
+    pub request: u64,
 }
 
 /// The eviction policies a tenant may use, with Redis's names; aliases map to them.
@@ -180,6 +184,12 @@ pub struct Tenant {
     pub connections: AtomicU64,
     /// The databases limit, read by every command of a bound connection.
     db_limit: AtomicU64,
+    /// The ops/s and connection limits, read lock-free on the request path.
+    ops_limit: AtomicU64,
+    conn_limit: AtomicU64,
+    pub limiter: quota::RateLimiter,
+    pub meter: quota::OpsMeter,
+    pub rejections: quota::Rejections,
 }
 
 impl fmt::Debug for Tenant {
@@ -194,6 +204,11 @@ impl Tenant {
         let db_limit = AtomicU64::new(record.limits.databases);
         Tenant {
             db_limit,
+            ops_limit: AtomicU64::new(record.limits.ops),
+            conn_limit: AtomicU64::new(record.limits.connections),
+            limiter: Default::default(),
+            meter: Default::default(),
+            rejections: Default::default(),
             id: record.id.clone(),
             data,
             record: RwLock::new(record),
@@ -225,6 +240,31 @@ impl Tenant {
         self.record.read().limits
     }
 
+    /// The ops/s limit (0 = unlimited), without taking the record lock.
+    pub fn ops_limit(&self) -> u64 {
+        self.ops_limit.load(Relaxed)
+    }
+
+    /// Counts a new connection against the limit, or refuses it (the limit is never passed,
+    /// however many connections arrive at once).
+    pub fn acquire_connection(&self) -> Result<(), quota::QuotaError> {
+        let limit = self.conn_limit.load(Relaxed);
+        let mut cur = self.connections.load(Relaxed);
+        loop {
+            if limit != 0 && cur >= limit {
+                self.rejections.count(quota::Resource::Connections);
+                return Err(quota::QuotaError::Connections { limit });
+            }
+            match self
+                .connections
+                .compare_exchange_weak(cur, cur + 1, Relaxed, Relaxed)
+            {
+                Ok(_) => return Ok(()),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
     /// The tenant's database count (SELECT 0..n-1), without taking the record lock.
     pub fn db_limit(&self) -> usize {
         self.db_limit.load(Relaxed) as usize
@@ -237,6 +277,8 @@ impl Tenant {
         let mut next = w.clone();
         f(&mut next)?;
         self.db_limit.store(next.limits.databases, Relaxed);
+        self.ops_limit.store(next.limits.ops, Relaxed);
+        self.conn_limit.store(next.limits.connections, Relaxed);
         if let Some(s) = State::parse(&next.state) {
             self.state.store(s as u8, Relaxed);
         }
