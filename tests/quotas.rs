@@ -1,6 +1,6 @@
-//! Per-tenant quotas enforced on the request path: ops/s (token bucket), connections, limits
-//! changed live (TENANT.LIMITS.SET/GET), usage (TENANT.QUOTA) and rejection counters. Memory
-//! and key limits and eviction are not enforced yet (issue 4 remains open for them).
+//! Per-tenant quotas enforced on the request path: ops/s (token bucket), connections, keys,
+//! memory with each eviction policy, limits changed live (TENANT.LIMITS.SET/GET), usage
+//! (TENANT.QUOTA) and rejection counters, including under concurrent writers.
 mod common;
 
 use common::TestServer;
@@ -311,4 +311,170 @@ fn a_lowered_ops_limit_applies_at_the_next_command() {
     let info: String = cmd("INFO").arg("tenants").query(&mut a).unwrap();
     assert!(info.contains("tenant_acme:state=active"), "{info}");
     assert!(info.contains("rejected_ops="), "{info}");
+}
+
+fn set(t: &mut Connection, k: &str, v: &[u8]) -> redis::RedisResult<()> {
+    cmd("SET").arg(k).arg(v).query(t)
+}
+
+#[test]
+fn key_limit_refuses_new_keys_but_not_overwrites_or_deletes() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["KEYS", "5"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    for i in 0..5 {
+        set(&mut t, &format!("k{i}"), b"v").unwrap();
+    }
+    let e = set(&mut t, "k5", b"v").unwrap_err();
+    assert_eq!(
+        common::error_text(&e),
+        "OOM tenant 'acme' reached its key limit (5)"
+    );
+    // Overwriting works; a command that would create any key is refused whole.
+    set(&mut t, "k0", b"new").unwrap();
+    common::expect_err(
+        &mut t,
+        cmd("MSET").arg(&["k1", "x", "k9", "y"]),
+        "OOM tenant 'acme' reached its key limit (5)",
+    );
+    assert_eq!(common::get_str(&mut t, "k1").as_deref(), Some("v"));
+    // Reads and deletes work; deleting makes room.
+    let _: i64 = cmd("DEL").arg("k1").query(&mut t).unwrap();
+    set(&mut t, "k5", b"v").unwrap();
+    assert_eq!(common::dbsize(&mut t), 5);
+    let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
+    assert!(int(&info["rejected_keys"]) >= 2);
+}
+
+#[test]
+fn fifty_concurrent_writers_never_pass_the_key_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["KEYS", "100", "OPS", "0", "CONNECTIONS", "0"],
+    );
+    let url = format!("redis://acme:{s}@{}/", srv.addr);
+    let handles: Vec<_> = (0..50)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut ok = 0;
+                for i in 0..10 {
+                    let r: redis::RedisResult<()> =
+                        cmd("SET").arg(format!("w{w}:{i}")).arg("v").query(&mut c);
+                    ok += r.is_ok() as usize;
+                }
+                ok
+            })
+        })
+        .collect();
+    let admitted: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
+    assert_eq!(int(&info["keys"]), 100, "admitted {admitted}");
+    assert_eq!(admitted, 100);
+}
+
+#[test]
+fn memory_limit_under_noeviction_refuses_writes_but_not_reads_deletes_or_expire() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["MEMORY", "100kb", "EVICTION", "noeviction", "OPS", "0"],
+    );
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let value = vec![b'x'; 4096];
+    let mut written = 0;
+    let err = loop {
+        match set(&mut t, &format!("k{written}"), &value) {
+            Ok(()) => written += 1,
+            Err(e) => break e,
+        }
+        assert!(written < 1000, "never refused");
+    };
+    assert_eq!(
+        common::error_text(&err),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
+    assert!(int(&info["memory_used"]) <= 100 * 1024, "{info:?}");
+    assert_eq!(int(&info["evicted_keys"]), 0);
+    // Reads, DEL and EXPIRE still work, and deleting makes room again.
+    assert_eq!(common::get(&mut t, "k0").map(|v| v.len()), Some(4096));
+    let _: i64 = cmd("EXPIRE").arg("k1").arg(100).query(&mut t).unwrap();
+    let _: i64 = cmd("DEL").arg(&["k2", "k3"]).query(&mut t).unwrap();
+    set(&mut t, "again", &value).unwrap();
+}
+
+#[test]
+fn allkeys_lru_evicts_only_the_tenants_own_keys_to_stay_under_its_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["MEMORY", "200kb", "EVICTION", "allkeys-lru", "OPS", "0"],
+    );
+    let other = tenant(&mut a, "other", &[]);
+    let mut o = connect(&srv, "other", &other).unwrap();
+    for i in 0..50 {
+        set(&mut o, &format!("k{i}"), &[b'o'; 1024]).unwrap();
+    }
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    for i in 0..1000 {
+        set(&mut t, &format!("k{i}"), &[b'x'; 1024]).unwrap();
+    }
+    let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
+    assert!(int(&info["memory_used"]) <= 200 * 1024, "{info:?}");
+    assert!(int(&info["evicted_keys"]) > 500, "{info:?}");
+    assert!(int(&info["keys"]) < 1000);
+    // The newest key survives, and the other tenant lost nothing.
+    assert!(common::get(&mut t, "k999").is_some());
+    assert_eq!(common::dbsize(&mut o), 50);
+}
+
+#[test]
+fn volatile_ttl_evicts_only_keys_with_a_ttl() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["MEMORY", "100kb", "EVICTION", "volatile-ttl", "OPS", "0"],
+    );
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    for i in 0..5 {
+        set(&mut t, &format!("keep{i}"), &[b'p'; 1024]).unwrap();
+    }
+    for i in 0..300 {
+        let r: redis::RedisResult<()> = cmd("SET")
+            .arg(format!("tmp{i}"))
+            .arg(vec![b't'; 1024])
+            .arg("EX")
+            .arg(1000 + i)
+            .query(&mut t);
+        r.unwrap();
+    }
+    for i in 0..5 {
+        assert!(
+            common::get(&mut t, &format!("keep{i}")).is_some(),
+            "keep{i}"
+        );
+    }
+    // With no TTL keys left to evict, a persistent write is refused.
+    let _: i64 = cmd("DEL")
+        .arg((0..300).map(|i| format!("tmp{i}")).collect::<Vec<_>>())
+        .query(&mut t)
+        .unwrap();
+    let big = vec![b'b'; 200 * 1024];
+    common::expect_err(
+        &mut t,
+        cmd("SET").arg("big").arg(big),
+        "OOM command not allowed",
+    );
 }

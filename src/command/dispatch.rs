@@ -6,7 +6,7 @@
 
 use super::registry::REGISTRY;
 use super::spec::{flags, CommandSpec};
-use super::tenancy;
+use super::{quota, tenancy};
 use crate::protocol::{args, CmdError, Reply};
 use crate::server::session::Session;
 use crate::server::Server;
@@ -159,6 +159,21 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
         .handler
         .expect("non-container commands have handlers");
     let now = session.clock.now_ms();
+    // Memory and key quotas of the tenant whose data the command writes (held until the
+    // command has finished).
+    let _reservation = {
+        let tenant = resolved
+            .as_ref()
+            .or(session.tenant.as_ref().map(|b| &b.tenant));
+        match tenant.map(|t| quota::admit(t, entry.spec, &args, session.db, now)) {
+            Some(Err(e)) => {
+                server.command_stats[id].rejected.fetch_add(1, Relaxed);
+                return Reply::Error(e);
+            }
+            Some(Ok(r)) => r,
+            None => None,
+        }
+    };
     session.handle.last_cmd.store(id, Relaxed);
     session.handle.last_ms.store(now, Relaxed);
     let mut ctx = Ctx {

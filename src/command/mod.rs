@@ -6,6 +6,7 @@ pub mod dispatch;
 pub mod introspection;
 pub mod keys;
 pub mod keyspace;
+pub mod quota;
 pub mod registry;
 pub mod server;
 pub mod spec;

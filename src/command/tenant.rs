@@ -220,6 +220,10 @@ fn info_map(t: &Arc<Tenant>) -> Reply {
         ("databases", Reply::Int(l.databases as i64)),
         ("eviction", Reply::bulk(r.eviction.clone())),
         ("tokens", Reply::Int(r.tokens.len() as i64)),
+        (
+            "evicted_keys",
+            Reply::Int(t.data.usage.evicted.load(Relaxed) as i64),
+        ),
     ];
     let rejected: Vec<String> = Resource::ALL
         .iter()

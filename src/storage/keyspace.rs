@@ -29,6 +29,61 @@ const SHARD_SHIFT: u32 = 40;
 pub struct Usage {
     pub bytes: AtomicI64,
     pub keys: AtomicI64,
+    /// Keys and bytes promised to commands in flight (quota reservations): limits compare
+    /// against used + reserved, so concurrent writers cannot together pass a limit.
+    pub reserved_keys: AtomicI64,
+    pub reserved_bytes: AtomicI64,
+    /// Keys removed by eviction.
+    pub evicted: std::sync::atomic::AtomicU64,
+}
+
+/// Which keys eviction may pick, and how it ranks the sampled ones (Redis's policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Eviction {
+    NoEviction = 0,
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Eviction {
+    pub fn parse(name: &str) -> Eviction {
+        match name {
+            "allkeys-lru" => Eviction::AllKeysLru,
+            "allkeys-lfu" => Eviction::AllKeysLfu,
+            "allkeys-random" => Eviction::AllKeysRandom,
+            "volatile-lru" => Eviction::VolatileLru,
+            "volatile-lfu" => Eviction::VolatileLfu,
+            "volatile-random" => Eviction::VolatileRandom,
+            "volatile-ttl" => Eviction::VolatileTtl,
+            _ => Eviction::NoEviction,
+        }
+    }
+
+    fn volatile_only(self) -> bool {
+        matches!(
+            self,
+            Eviction::VolatileLru
+                | Eviction::VolatileLfu
+                | Eviction::VolatileRandom
+                | Eviction::VolatileTtl
+        )
+    }
+
+    /// The sampled entry's rank: the highest is evicted first.
+    fn score(self, e: &Entry, now: u64) -> u64 {
+        match self {
+            Eviction::AllKeysLru | Eviction::VolatileLru => idle_seconds(e, now) as u64,
+            Eviction::AllKeysLfu | Eviction::VolatileLfu => 255 - lfu_counter(e, now) as u64,
+            Eviction::VolatileTtl => u64::MAX - e.expire_at,
+            _ => fastrand::u64(..),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -324,6 +379,48 @@ impl Keyspace {
             }
         }
         (0, out)
+    }
+
+    /// Evicts one key chosen by `policy` from `samples` random entries of a random non-empty
+    /// shard (Redis's approximated LRU/LFU). Returns false when nothing is evictable.
+    pub fn evict_one(&self, policy: Eviction, samples: usize, now: u64) -> bool {
+        if policy == Eviction::NoEviction
+            || self.is_empty()
+            || (policy.volatile_only() && self.volatile_len() == 0)
+        {
+            return false;
+        }
+        let start = fastrand::usize(..SHARDS);
+        for i in 0..SHARDS {
+            let mut shard = self.shards[(start + i) % SHARDS].lock();
+            let n = shard.map.len();
+            if n == 0 || (policy.volatile_only() && shard.volatile == 0) {
+                continue;
+            }
+            let mut best: Option<(u64, usize)> = None;
+            // Volatile policies may need more draws to find keys with a TTL.
+            for _ in 0..samples.max(1) * if policy.volatile_only() { 4 } else { 1 } {
+                let idx = fastrand::usize(..n);
+                let e = &shard.map[idx];
+                if policy.volatile_only() && e.expire_at == 0 {
+                    continue;
+                }
+                let score = policy.score(e, now);
+                if best.is_none_or(|(s, _)| score > s) {
+                    best = Some((score, idx));
+                }
+            }
+            let Some((_, idx)) = best else {
+                continue;
+            };
+            let mut d = Delta::default();
+            remove_at(&mut shard, idx, &mut d);
+            drop(shard);
+            self.publish(&d);
+            self.usage.evicted.fetch_add(1, Relaxed);
+            return true;
+        }
+        false
     }
 
     /// A uniformly random live key, or None when empty. Expired keys met on the way are

@@ -35,6 +35,16 @@ impl TenantData {
         self.dbs[index].get_or_init(|| Arc::new(Keyspace::new(index, self.usage.clone())))
     }
 
+    /// Evicts one key of this tenant by `policy`, from a random non-empty database.
+    pub fn evict_one(&self, policy: keyspace::Eviction, samples: usize, now: u64) -> bool {
+        let dbs: Vec<&Arc<Keyspace>> = self.existing().filter(|ks| !ks.is_empty()).collect();
+        if dbs.is_empty() {
+            return false;
+        }
+        let start = fastrand::usize(..dbs.len());
+        (0..dbs.len()).any(|i| dbs[(start + i) % dbs.len()].evict_one(policy, samples, now))
+    }
+
     /// The keyspaces that exist (have been used), with their index.
     pub fn existing(&self) -> impl Iterator<Item = &Arc<Keyspace>> {
         self.dbs.iter().filter_map(|d| d.get())

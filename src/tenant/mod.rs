@@ -10,6 +10,7 @@ pub mod manager;
 pub mod quota;
 pub mod registry;
 
+use crate::storage::keyspace::Eviction;
 use crate::storage::TenantData;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -187,6 +188,9 @@ pub struct Tenant {
     /// The ops/s and connection limits, read lock-free on the request path.
     ops_limit: AtomicU64,
     conn_limit: AtomicU64,
+    key_limit: AtomicU64,
+    mem_limit: AtomicU64,
+    eviction: AtomicU8,
     pub limiter: quota::RateLimiter,
     pub meter: quota::OpsMeter,
     pub rejections: quota::Rejections,
@@ -206,6 +210,9 @@ impl Tenant {
             db_limit,
             ops_limit: AtomicU64::new(record.limits.ops),
             conn_limit: AtomicU64::new(record.limits.connections),
+            key_limit: AtomicU64::new(record.limits.keys),
+            mem_limit: AtomicU64::new(record.limits.memory),
+            eviction: AtomicU8::new(Eviction::parse(&record.eviction) as u8),
             limiter: Default::default(),
             meter: Default::default(),
             rejections: Default::default(),
@@ -238,6 +245,25 @@ impl Tenant {
 
     pub fn limits(&self) -> Limits {
         self.record.read().limits
+    }
+
+    /// The key and memory limits (0 = unlimited) and the eviction policy, lock-free.
+    pub fn storage_limits(&self) -> (u64, u64, Eviction) {
+        let policy = match self.eviction.load(Relaxed) {
+            1 => Eviction::AllKeysLru,
+            2 => Eviction::AllKeysLfu,
+            3 => Eviction::AllKeysRandom,
+            4 => Eviction::VolatileLru,
+            5 => Eviction::VolatileLfu,
+            6 => Eviction::VolatileRandom,
+            7 => Eviction::VolatileTtl,
+            _ => Eviction::NoEviction,
+        };
+        (
+            self.key_limit.load(Relaxed),
+            self.mem_limit.load(Relaxed),
+            policy,
+        )
     }
 
     /// The ops/s limit (0 = unlimited), without taking the record lock.
@@ -279,6 +305,10 @@ impl Tenant {
         self.db_limit.store(next.limits.databases, Relaxed);
         self.ops_limit.store(next.limits.ops, Relaxed);
         self.conn_limit.store(next.limits.connections, Relaxed);
+        self.key_limit.store(next.limits.keys, Relaxed);
+        self.mem_limit.store(next.limits.memory, Relaxed);
+        self.eviction
+            .store(Eviction::parse(&next.eviction) as u8, Relaxed);
         if let Some(s) = State::parse(&next.state) {
             self.state.store(s as u8, Relaxed);
         }
