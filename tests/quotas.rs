@@ -461,10 +461,7 @@ fn volatile_ttl_evicts_only_keys_with_a_ttl() {
         r.unwrap();
     }
     for i in 0..5 {
-        assert!(
-            common::get(&mut t, &format!("keep{i}")).is_some(),
-            "keep{i}"
-        );
+        assert!(common::get(&mut t, format!("keep{i}")).is_some(), "keep{i}");
     }
     // With no TTL keys left to evict, a persistent write is refused.
     let _: i64 = cmd("DEL")
