@@ -15,6 +15,7 @@ use tenantkv::server::session::{ClientHandle, Session};
 const LIMITS: Limits = Limits {
     max_bulk_len: 512 * 1024 * 1024,
     authenticated: true,
+    max_request: 0,
 };
 
 fn pipeline(n: usize) -> Vec<u8> {

@@ -475,3 +475,33 @@ fn volatile_ttl_evicts_only_keys_with_a_ttl() {
         "OOM command not allowed",
     );
 }
+
+#[test]
+fn an_oversized_request_is_refused_and_the_connection_stays_usable() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["REQUEST", "1kb", "OPS", "0"]);
+    let mut raw = srv.raw();
+    assert_eq!(
+        raw.request(format!("AUTH acme {s}\r\n").as_bytes()),
+        b"+OK\r\n"
+    );
+    let value = vec![b'x'; 2000];
+    let mut req = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", value.len()).into_bytes();
+    req.extend_from_slice(&value);
+    req.extend_from_slice(b"\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&raw.request(&req)),
+        "-ERR max request size exceeded for tenant 'acme' (1024 bytes)\r\n"
+    );
+    // The stream is still in sync: the next commands work and nothing was written.
+    assert_eq!(raw.request(b"*1\r\n$4\r\nPING\r\n"), b"+PONG\r\n");
+    assert_eq!(raw.request(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"), b"$-1\r\n");
+    // A request under the limit passes.
+    assert_eq!(
+        raw.request(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nsmall\r\n"),
+        b"+OK\r\n"
+    );
+    let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
+    assert_eq!(int(&info["rejected_request"]), 1);
+}

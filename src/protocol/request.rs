@@ -15,7 +15,7 @@
 //! (`tests::agrees_with_redis_protocol`), and the decoder the raw-protocol tests read replies with.
 
 use super::error::ProtocolError;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Redis's `PROTO_INLINE_MAX_SIZE`: the longest inline line or count string.
 pub const INLINE_MAX: usize = 64 * 1024;
@@ -29,6 +29,10 @@ pub struct Limits {
     pub max_bulk_len: i64,
     /// False while authentication is required and not yet done.
     pub authenticated: bool,
+    /// A tenant's largest request (sum of argument lengths), 0 = none. A request declaring
+    /// more is not buffered: its payload is dropped as it arrives and `Parsed::TooLarge`
+    /// reports it, so the connection stays usable.
+    pub max_request: u64,
 }
 
 /// Incremental parser state: where the header walk of a partly received multibulk stopped, so a
@@ -48,6 +52,12 @@ struct Pending {
     pos: usize,
     /// Bytes the buffer must hold before the next step can progress.
     need: usize,
+    /// Sum of the argument lengths declared so far.
+    declared: u64,
+    /// Over `max_request`: the rest of the request is walked and dropped, not kept.
+    discarding: bool,
+    /// Payload bytes of the current argument still to drop (when discarding).
+    skip: usize,
 }
 
 /// What the parser found at the front of the buffer.
@@ -56,6 +66,8 @@ pub enum Parsed {
     Command(Vec<Bytes>),
     /// A blank line or `*0`: consumed, nothing to run.
     Empty,
+    /// A request over `Limits::max_request`, consumed without being buffered.
+    TooLarge,
     Incomplete,
 }
 
@@ -88,9 +100,21 @@ impl RequestParser {
                     seen: 0,
                     pos,
                     need: pos,
+                    declared: 0,
+                    discarding: false,
+                    skip: 0,
                 },
             },
         };
+        if p.skip > 0 {
+            let n = p.skip.min(buf.len());
+            buf.advance(n);
+            p.skip -= n;
+            if p.skip > 0 {
+                self.pending = Some(p);
+                return Ok(Parsed::Incomplete);
+            }
+        }
         while p.seen < p.argc {
             match bulk_header(buf, p.pos, limits)? {
                 None => {
@@ -100,6 +124,25 @@ impl RequestParser {
                 }
                 Some((data_start, len)) => {
                     let end = data_start + len + 2;
+                    p.declared = p.declared.saturating_add(len as u64);
+                    if !p.discarding && limits.max_request > 0 && p.declared > limits.max_request {
+                        p.discarding = true;
+                        p.ranges = Vec::new();
+                    }
+                    if p.discarding {
+                        // Drop what was walked, then this argument's payload as it arrives.
+                        p.seen += 1;
+                        p.pos = 0;
+                        p.need = 0;
+                        if buf.len() >= end {
+                            buf.advance(end);
+                            continue;
+                        }
+                        p.skip = end - buf.len();
+                        buf.clear();
+                        self.pending = Some(p);
+                        return Ok(Parsed::Incomplete);
+                    }
                     if buf.len() < end {
                         p.need = end;
                         self.pending = Some(p);
@@ -110,6 +153,9 @@ impl RequestParser {
                     p.seen += 1;
                 }
             }
+        }
+        if p.discarding {
+            return Ok(Parsed::TooLarge);
         }
         // Arguments are zero-copy slices of the received bytes.
         let chunk = buf.split_to(p.pos).freeze();
@@ -338,7 +384,36 @@ mod tests {
     const L: Limits = Limits {
         max_bulk_len: 512 * 1024 * 1024,
         authenticated: true,
+        max_request: 0,
     };
+
+    #[test]
+    fn oversized_request_is_dropped_without_buffering_and_the_stream_stays_in_sync() {
+        let limits = Limits {
+            max_request: 10,
+            ..L
+        };
+        let mut p = RequestParser::default();
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n"[..]);
+        buf.extend_from_slice(&[b'x'; 40]);
+        assert!(matches!(
+            p.next(&mut buf, limits).unwrap(),
+            Parsed::Incomplete
+        ));
+        // Nothing of the oversized payload is kept.
+        assert!(buf.is_empty(), "{} bytes kept", buf.len());
+        assert_eq!(p.bytes_needed(), 0);
+        buf.extend_from_slice(&[b'x'; 60]);
+        buf.extend_from_slice(b"\r\n*1\r\n$4\r\nPING\r\n");
+        assert!(matches!(
+            p.next(&mut buf, limits).unwrap(),
+            Parsed::TooLarge
+        ));
+        match p.next(&mut buf, limits).unwrap() {
+            Parsed::Command(a) => assert_eq!(&a[0][..], b"PING"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn parse_all(input: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ProtocolError> {
         let mut buf = BytesMut::from(input);
@@ -347,7 +422,7 @@ mod tests {
         loop {
             match p.next(&mut buf, L)? {
                 Parsed::Command(a) => out.push(a.iter().map(|b| b.to_vec()).collect()),
-                Parsed::Empty => {}
+                Parsed::Empty | Parsed::TooLarge => {}
                 Parsed::Incomplete => return Ok(out),
             }
         }

@@ -8,8 +8,10 @@ use super::session::{ClientHandle, ReplyMode, Session};
 use super::Server;
 use crate::command::dispatch;
 use crate::protocol::request::{Limits, Parsed, RequestParser};
+use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
 use crate::storage::now_ms;
+use crate::tenant::quota::Resource;
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -131,6 +133,11 @@ fn process_input(
         let limits = Limits {
             max_bulk_len: server.params.proto_max_bulk_len(),
             authenticated: session.authenticated,
+            // A tenant's request limit applies to its own credentials, not to admins.
+            max_request: match &session.tenant {
+                Some(b) if !session.server_admin => b.tenant.request_limit(),
+                _ => 0,
+            },
         };
         match parser.next(inbuf, limits) {
             Ok(Parsed::Command(args)) => {
@@ -141,6 +148,19 @@ fn process_input(
                 }
             }
             Ok(Parsed::Empty) => {}
+            Ok(Parsed::TooLarge) => {
+                let b = session
+                    .tenant
+                    .as_ref()
+                    .expect("only tenants have a request limit");
+                b.tenant.rejections.count(Resource::Request);
+                let text = format!(
+                    "ERR max request size exceeded for tenant '{}' ({} bytes)",
+                    b.tenant.id,
+                    b.tenant.request_limit()
+                );
+                write_reply(session, &Reply::Error(CmdError::err(text)), out);
+            }
             Ok(Parsed::Incomplete) => return false,
             Err(e) => {
                 if let Some(text) = e.reply_text() {

@@ -190,6 +190,7 @@ pub struct Tenant {
     conn_limit: AtomicU64,
     key_limit: AtomicU64,
     mem_limit: AtomicU64,
+    request_limit: AtomicU64,
     eviction: AtomicU8,
     pub limiter: quota::RateLimiter,
     pub meter: quota::OpsMeter,
@@ -212,6 +213,7 @@ impl Tenant {
             conn_limit: AtomicU64::new(record.limits.connections),
             key_limit: AtomicU64::new(record.limits.keys),
             mem_limit: AtomicU64::new(record.limits.memory),
+            request_limit: AtomicU64::new(record.limits.request),
             eviction: AtomicU8::new(Eviction::parse(&record.eviction) as u8),
             limiter: Default::default(),
             meter: Default::default(),
@@ -266,6 +268,11 @@ impl Tenant {
         )
     }
 
+    /// The largest request in bytes (0 = unlimited), lock-free for the framing layer.
+    pub fn request_limit(&self) -> u64 {
+        self.request_limit.load(Relaxed)
+    }
+
     /// The ops/s limit (0 = unlimited), without taking the record lock.
     pub fn ops_limit(&self) -> u64 {
         self.ops_limit.load(Relaxed)
@@ -307,6 +314,7 @@ impl Tenant {
         self.conn_limit.store(next.limits.connections, Relaxed);
         self.key_limit.store(next.limits.keys, Relaxed);
         self.mem_limit.store(next.limits.memory, Relaxed);
+        self.request_limit.store(next.limits.request, Relaxed);
         self.eviction
             .store(Eviction::parse(&next.eviction) as u8, Relaxed);
         if let Some(s) = State::parse(&next.state) {
