@@ -7,12 +7,16 @@
 //!
 //! - `server/`: the TCP listener, one task per connection (`connection`), per-connection state
 //!   (`session`), background tasks (active expiry) and graceful shutdown.
-//! - `protocol/`: request framing (`request`, over the `redis-protocol` decoder), the typed
-//!   `Reply` and its RESP2/RESP3 encoder, argument parsing helpers, and every error text
-//!   (`error`).
-//! - `command/`: the command table (`spec`), the key-spec interpreter (`keys`), the `registry`
-//!   joining all family tables, the single `dispatch` path, and one module per family:
-//!   `connection`, `server`, `introspection` (COMMAND), `string`, `keyspace`.
+//! - `protocol/`: request framing (`request`: one header walk that enforces Redis's limits and
+//!   yields zero-copy arguments; `redis-protocol` is its test oracle), the typed `Reply` and its
+//!   RESP2/RESP3 encoder, argument parsing helpers, and the error texts (`error`).
+//! - `command/`: the command table (`spec`, with each row's docs syntax parsed by `syntax`),
+//!   the key-spec interpreter (`keys`), the `registry` joining all family tables, the single
+//!   `dispatch` path with its tenancy checks (`tenancy`) and memory/key quotas (`quota`), and
+//!   one module per family: `connection`, `server`, `introspection` (COMMAND), `string`,
+//!   `keyspace`, `tenant` (TENANT.*).
+//! - `tenant/`: the tenant registry (`manager`), credentials, the registry file (`registry`)
+//!   and the request-path quotas (`quota`: rate limiter, rejection counters).
 //! - `storage/`: tenant-shaped data. A `TenantData` owns one `Keyspace` per logical database;
 //!   a keyspace is sharded and accounts its own bytes and keys; `value` holds the compact value
 //!   layout; `dump` the DUMP/RESTORE format.
@@ -23,8 +27,9 @@
 //! ## Data flow
 //!
 //! ```text
-//! socket → connection (read buffer) → RequestParser → dispatch (lookup, arity, auth)
-//!        → handler (parse args → storage Txn → Reply) → encode (RESP2/3) → one write per batch
+//! socket → connection (read buffer) → RequestParser → dispatch (lookup, arity, auth,
+//!        tenancy, quotas) → handler (parse args → storage Txn → Reply) → encode (RESP2/3)
+//!        → one write per batch (earlier if replies pass 1 MiB)
 //! ```
 
 pub mod command;

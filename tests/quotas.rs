@@ -505,3 +505,42 @@ fn an_oversized_request_is_refused_and_the_connection_stays_usable() {
     let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
     assert_eq!(int(&info["rejected_request"]), 1);
 }
+
+#[test]
+fn global_context_maxmemory_follows_maxmemory_policy() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let _: () = cmd("CONFIG")
+        .arg(&[
+            "SET",
+            "maxmemory",
+            "100kb",
+            "maxmemory-policy",
+            "noeviction",
+        ])
+        .query(&mut a)
+        .unwrap();
+    let value = vec![b'x'; 4096];
+    let mut refused = None;
+    for i in 0..100 {
+        if let Err(e) = set(&mut a, &format!("g{i}"), &value) {
+            refused = Some(common::error_text(&e));
+            break;
+        }
+    }
+    assert_eq!(
+        refused.as_deref(),
+        Some("OOM command not allowed when used memory > 'maxmemory'.")
+    );
+    // Under allkeys-lru the same writes evict old global keys instead.
+    let _: () = cmd("CONFIG")
+        .arg(&["SET", "maxmemory-policy", "allkeys-lru"])
+        .query(&mut a)
+        .unwrap();
+    for i in 0..100 {
+        set(&mut a, &format!("h{i}"), &value).unwrap();
+    }
+    let info = common::info(&mut a, &["stats"]);
+    let evicted: u64 = common::info_fields(&info)["evicted_keys"].parse().unwrap();
+    assert!(evicted > 0, "{info}");
+}

@@ -32,11 +32,11 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 pub const COMMANDS: &[CommandSpec] = &[
     cmd("ping", -1, FAST | SENTINEL | RATE_EXEMPT, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").args("[message]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd("echo", 2, FAST, C, &[], echo, "Returns the given string.", "1.0.0", G, "O(1)").args("message"),
-    cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY | RATE_EXEMPT, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
-    cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY | RATE_EXEMPT, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
+    cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
+    cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
     cmd("select", 2, LOADING | STALE | FAST | RATE_EXEMPT, C, &[], select, "Changes the selected database.", "1.0.0", G, "O(1)").args("index"),
-    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | RATE_EXEMPT, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
-    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | RATE_EXEMPT, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
+    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
+    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
     container("client", -2, SENTINEL, CLIENT_SUBCOMMANDS, "A container for client connection commands.", "2.4.0", G),
 ];
 
@@ -81,6 +81,7 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdEr
         ctx.session.unbind();
         ctx.session.authenticated = true;
         ctx.session.server_admin = true;
+        ctx.session.admin_user = args::text(user);
         *ctx.session.handle.user.lock() = args::text(user);
         return Ok(());
     }

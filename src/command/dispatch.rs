@@ -108,7 +108,7 @@ pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -
         }
     };
     if let Reply::Error(e) = &reply {
-        count_error(server, e);
+        count_error(session, e);
     }
     reply
 }
@@ -165,13 +165,12 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
         let tenant = resolved
             .as_ref()
             .or(session.tenant.as_ref().map(|b| &b.tenant));
-        match tenant.map(|t| quota::admit(t, entry.spec, &args, session.db, now)) {
-            Some(Err(e)) => {
+        match quota::admit(server, tenant, entry.spec, &args, session.db, now) {
+            Err(e) => {
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
                 return Reply::Error(e);
             }
-            Some(Ok(r)) => r,
-            None => None,
+            Ok(r) => r,
         }
     };
     session.handle.last_cmd.store(id, Relaxed);
@@ -189,12 +188,13 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
     reply
 }
 
-fn count_error(server: &Server, e: &CmdError) {
-    server.stats.error_replies.fetch_add(1, Relaxed);
-    *server
-        .stats
-        .errors_by_code
-        .lock()
-        .entry(e.code())
-        .or_insert(0) += 1;
+/// Counts an error reply on the connection; added to the server's totals once per batch, so
+/// a client drawing refusals by the thousand (rate limits) never contends on a shared lock.
+fn count_error(session: &mut Session, e: &CmdError) {
+    let code = e.code();
+    let errs = &mut session.counters.errors;
+    match errs.iter_mut().find(|(c, _)| *c == code) {
+        Some((_, n)) => *n += 1,
+        None => errs.push((code, 1)),
+    }
 }

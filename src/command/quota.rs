@@ -1,18 +1,22 @@
 //! Memory and key quotas at the dispatch point, for commands that can grow memory (`denyoom`
-//! in the command table), before the handler runs.
+//! in the command table), before the handler runs: a tenant's limits for its data, and the
+//! server's `maxmemory` / `maxmemory-policy` for the global context's.
 //!
 //! Limits are compared with used + reserved: each admitted command reserves what it may add
 //! (one key per key argument; its argument bytes plus the per-key overhead) until it finishes,
 //! so fifty writers arriving together at the limit cannot all pass. At the key limit a command
-//! that only overwrites existing keys is still admitted. At the memory limit the tenant's
-//! eviction policy removes that tenant's own keys (sampled like Redis) until the command fits;
-//! under `noeviction`, or with nothing left to evict, the command gets Redis's OOM error.
+//! that only overwrites existing keys is still admitted. At the memory limit the eviction
+//! policy removes keys of the same data only (never another tenant's), sampled like Redis,
+//! until the command fits; under `noeviction`, or with nothing left to evict, the command gets
+//! Redis's OOM error.
 
 use super::keys::key_positions;
 use super::spec::{flags, CommandSpec};
 use crate::protocol::CmdError;
+use crate::server::Server;
 use crate::storage::keyspace::{Eviction, Usage};
 use crate::storage::value::ENTRY_OVERHEAD;
+use crate::storage::TenantData;
 use crate::tenant::quota::Resource;
 use crate::tenant::Tenant;
 use bytes::Bytes;
@@ -42,9 +46,38 @@ impl Drop for Reservation {
     }
 }
 
-/// Admits a command into tenant `t`'s data (database `db`), or refuses it with OOM.
+/// Whose data a write goes to, and the limits that apply to it.
+struct Target<'a> {
+    data: &'a TenantData,
+    tenant: Option<&'a Tenant>,
+    key_limit: u64,
+    mem_limit: u64,
+    policy: Eviction,
+}
+
+impl Target<'_> {
+    fn refuse(&self, r: Resource) -> CmdError {
+        let Some(t) = self.tenant else {
+            return CmdError::err("OOM command not allowed when used memory > 'maxmemory'.");
+        };
+        t.rejections.count(r);
+        match r {
+            Resource::Keys => CmdError::err(format!(
+                "OOM tenant '{}' reached its key limit ({})",
+                t.id, self.key_limit
+            )),
+            _ => CmdError::err(format!(
+                "OOM command not allowed when used memory > 'maxmemory' for tenant '{}'",
+                t.id
+            )),
+        }
+    }
+}
+
+/// Admits a write into `tenant`'s data, or the global context's when `tenant` is None.
 pub fn admit(
-    t: &Tenant,
+    server: &Server,
+    tenant: Option<&Arc<Tenant>>,
     spec: &CommandSpec,
     args: &[Bytes],
     db: usize,
@@ -53,10 +86,45 @@ pub fn admit(
     if !spec.has(flags::DENYOOM) {
         return Ok(None);
     }
-    let (key_limit, mem_limit, policy) = t.storage_limits();
-    if key_limit == 0 && mem_limit == 0 {
+    let target = match tenant {
+        Some(t) => {
+            let (key_limit, mem_limit, policy) = t.storage_limits();
+            Target {
+                data: &t.data,
+                tenant: Some(t),
+                key_limit,
+                mem_limit,
+                policy,
+            }
+        }
+        None => {
+            let mem_limit = server.params.maxmemory().max(0) as u64;
+            if mem_limit == 0 {
+                return Ok(None);
+            }
+            let policy = server.params.get("maxmemory-policy").unwrap_or_default();
+            Target {
+                data: &server.storage.global,
+                tenant: None,
+                key_limit: 0,
+                mem_limit,
+                policy: Eviction::parse(&policy),
+            }
+        }
+    };
+    if target.key_limit == 0 && target.mem_limit == 0 {
         return Ok(None);
     }
+    reserve(&target, spec, args, db, now).map(Some)
+}
+
+fn reserve(
+    t: &Target<'_>,
+    spec: &CommandSpec,
+    args: &[Bytes],
+    db: usize,
+    now: u64,
+) -> Result<Reservation, CmdError> {
     let usage = &t.data.usage;
     let positions = key_positions(spec, args);
     let mut res = Reservation {
@@ -64,45 +132,43 @@ pub fn admit(
         keys: 0,
         bytes: 0,
     };
-    if key_limit > 0 && !positions.is_empty() {
+    if t.key_limit > 0 && !positions.is_empty() {
         let n = positions.len() as i64;
         res.keys = n;
         let promised = usage.reserved_keys.fetch_add(n, Relaxed) + n;
-        if usage.keys.load(Relaxed) + promised > key_limit as i64 {
+        if usage.keys.load(Relaxed) + promised > t.key_limit as i64 {
             // Over the limit: admitted only if every key already exists (overwrites).
             let ks = t.data.db(db);
             let mut txn = ks.txn(now, positions.iter().map(|&i| &args[i]));
             let creates = positions.iter().any(|&i| !txn.exists(&args[i]));
             drop(txn);
             if creates {
-                t.rejections.count(Resource::Keys);
-                return Err(CmdError::err(format!(
-                    "OOM tenant '{}' reached its key limit ({key_limit})",
-                    t.id
-                )));
+                return Err(t.refuse(Resource::Keys));
             }
             usage.reserved_keys.fetch_sub(n, Relaxed);
             res.keys = 0;
         }
     }
-    if mem_limit > 0 {
+    if t.mem_limit > 0 {
         let bytes: usize = args[1..].iter().map(Bytes::len).sum();
-        res.bytes = (bytes + ENTRY_OVERHEAD * positions.len()) as i64;
+        let needed = (bytes + ENTRY_OVERHEAD * positions.len()) as i64;
+        // A write bigger than the whole limit can never fit: refuse it before evicting
+        // anything, rather than empty the data and refuse it anyway.
+        if needed > t.mem_limit as i64 {
+            return Err(t.refuse(Resource::Memory));
+        }
+        res.bytes = needed;
         usage.reserved_bytes.fetch_add(res.bytes, Relaxed);
         let mut evicted = 0;
-        while usage.bytes.load(Relaxed) + usage.reserved_bytes.load(Relaxed) > mem_limit as i64 {
-            if policy == Eviction::NoEviction
+        while usage.bytes.load(Relaxed) + usage.reserved_bytes.load(Relaxed) > t.mem_limit as i64 {
+            if t.policy == Eviction::NoEviction
                 || evicted >= MAX_EVICTIONS
-                || !t.data.evict_one(policy, EVICTION_SAMPLES, now)
+                || !t.data.evict_one(t.policy, EVICTION_SAMPLES, now)
             {
-                t.rejections.count(Resource::Memory);
-                return Err(CmdError::err(format!(
-                    "OOM command not allowed when used memory > 'maxmemory' for tenant '{}'",
-                    t.id
-                )));
+                return Err(t.refuse(Resource::Memory));
             }
             evicted += 1;
         }
     }
-    Ok(Some(res))
+    Ok(res)
 }

@@ -323,7 +323,13 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "total_net_output_bytes:{}\r", l(&st.net_output_bytes))?;
             writeln!(o, "rejected_connections:{}\r", l(&st.rejected_connections))?;
             writeln!(o, "expired_keys:{}\r", srv.storage.expired_keys())?;
-            writeln!(o, "evicted_keys:0\r")?;
+            let evicted: u64 = srv
+                .storage
+                .all_tenants()
+                .iter()
+                .map(|t| t.usage.evicted.load(Relaxed))
+                .sum();
+            writeln!(o, "evicted_keys:{evicted}\r")?;
             writeln!(o, "keyspace_hits:{}\r", l(&st.keyspace_hits))?;
             writeln!(o, "keyspace_misses:{}\r", l(&st.keyspace_misses))?;
             writeln!(o, "pubsub_channels:0\r")?;

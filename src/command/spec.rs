@@ -35,9 +35,9 @@ pub mod flags {
     /// tenantkv: an `ADMIN` command any tenant connection may run because its handler scopes
     /// it to the caller's tenant (CLIENT LIST, CLIENT KILL). Not reported by COMMAND INFO.
     pub const TENANT_SCOPED: u32 = 1 << 25;
-    /// tenantkv: not charged to a tenant's ops/s limit: the commands clients send to connect
-    /// (AUTH, HELLO, SELECT, CLIENT SETNAME/SETINFO), check liveness (PING) and leave (QUIT,
-    /// RESET), so a rate-limited client can still do those.
+    /// tenantkv: not charged to a tenant's ops/s limit: what clients send while connecting
+    /// (SELECT, CLIENT SETNAME/SETINFO) and PING, so a rate-limited client can still connect
+    /// and check liveness. `no_auth` commands (AUTH, HELLO, QUIT, RESET) are never charged.
     pub const RATE_EXEMPT: u32 = 1 << 26;
 
     pub const NAMES: &[(u32, &str)] = &[

@@ -64,10 +64,12 @@ pub fn check_bound(
         return Ok(());
     }
     refresh(server, session, now)?;
-    let Some(b) = session.tenant.as_mut() else {
+    // Borrowed, not cloned: an Arc clone per command would bounce the refcount's cache line
+    // between every connection of the tenant.
+    let Some(b) = session.tenant.as_ref() else {
         return Ok(());
     };
-    let t = b.tenant.clone();
+    let t = &b.tenant;
     let (role, is_admin) = (b.role, session.server_admin);
     if !is_admin && !role_allows(role, spec) {
         return Err(noperm(&t.id, fullname));
@@ -100,15 +102,17 @@ pub fn check_bound(
             .saturating_duration_since(server.started)
             .as_nanos() as u64;
         let ops = t.ops_limit();
-        if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
-            t.rejections.count(Resource::Ops);
-            let e = QuotaError::RateLimited {
-                limit: ops,
-                retry_ms,
-            };
-            return Err(CmdError::err(Refusal(&t.id, &e).to_string()));
+        if ops > 0 {
+            if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
+                t.rejections.count(Resource::Ops);
+                let e = QuotaError::RateLimited {
+                    limit: ops,
+                    retry_ms,
+                };
+                return Err(CmdError::err(Refusal(&t.id, &e).to_string()));
+            }
+            t.meter.record(now_ns);
         }
-        t.meter.record(now_ns);
     }
     Ok(())
 }
@@ -120,27 +124,28 @@ fn refresh(server: &Server, session: &mut Session, now: u64) -> Result<(), CmdEr
     let Some(b) = session.tenant.as_mut() else {
         return Ok(());
     };
-    let t = b.tenant.clone();
-    if t.is_deleted() {
+    if b.tenant.is_deleted() {
         // The tenant is gone: refuse, and close once this reply is written.
+        let e = CmdError::err(format!("ERR tenant '{}' no longer exists", b.tenant.id));
         session.closing = true;
-        return Err(CmdError::err(format!(
-            "ERR tenant '{}' no longer exists",
-            t.id
-        )));
+        return Err(e);
     }
     let expired = b.expires_at != 0 && now >= b.expires_at;
-    if t.epoch() != b.epoch || expired {
-        b.epoch = t.epoch();
-        if let Some(tok) = &b.token {
-            if expired || !t.token_valid(tok, now) {
-                // Revoked (or expired): the connection is no longer authenticated.
-                session.unbind();
-                session.authenticated = !server.auth_required();
-                session.server_admin = session.authenticated;
-                return Err(CmdError::NoAuth);
-            }
-        }
+    let epoch = b.tenant.epoch();
+    if epoch == b.epoch && !expired {
+        return Ok(());
+    }
+    b.epoch = epoch;
+    let lost = match &b.token {
+        Some(tok) => expired || !b.tenant.token_valid(tok, now),
+        None => false,
+    };
+    if lost {
+        // Revoked (or expired): the connection is no longer authenticated.
+        session.unbind();
+        session.authenticated = !server.auth_required();
+        session.server_admin = session.authenticated;
+        return Err(CmdError::NoAuth);
     }
     Ok(())
 }

@@ -27,7 +27,6 @@ pub enum CmdError {
     NoSuchKey,
     InvalidExpire(&'static str),
     DbIndexOutOfRange,
-    InvalidDbIndex,
     NoAuth,
     WrongPass,
     /// Any other error: the full text including its code (`ERR ...`, `NOPERM ...`).
@@ -67,7 +66,6 @@ impl CmdError {
             NoSuchKey => Cow::Borrowed("ERR no such key"),
             InvalidExpire(cmd) => Cow::Owned(format!("ERR invalid expire time in '{cmd}' command")),
             DbIndexOutOfRange => Cow::Borrowed("ERR DB index is out of range"),
-            InvalidDbIndex => Cow::Borrowed("ERR invalid DB index"),
             NoAuth => Cow::Borrowed("NOAUTH Authentication required."),
             WrongPass => {
                 Cow::Borrowed("WRONGPASS invalid username-password pair or user is disabled.")

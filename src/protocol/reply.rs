@@ -80,10 +80,6 @@ impl Reply {
         Reply::Status(Cow::Borrowed(s))
     }
 
-    pub fn error(e: CmdError) -> Reply {
-        Reply::Error(e)
-    }
-
     /// A bulk string or nil.
     pub fn opt_bulk(v: Option<Bytes>) -> Reply {
         v.map_or(Reply::Nil, Reply::Bulk)

@@ -98,37 +98,57 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             return;
         }
 
-        session.begin_batch();
-        let close = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
-        session.flush_counters(server);
-        if !out.is_empty() {
-            if stream.write_all(&out).await.is_err() {
+        // Replies are written when the input is used up, or earlier when they pass
+        // `FLUSH_AT`: a pipeline of big GETs must not build one unbounded output buffer.
+        loop {
+            session.begin_batch();
+            let step = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
+            session.flush_counters(server);
+            if !out.is_empty() {
+                if stream.write_all(&out).await.is_err() {
+                    return;
+                }
+                server
+                    .stats
+                    .net_output_bytes
+                    .fetch_add(out.len() as u64, Relaxed);
+                out.clear();
+                if out.capacity() > KEEP_OUT_CAPACITY {
+                    out = BytesMut::with_capacity(READ_CHUNK);
+                }
+            }
+            if step == Step::Close || session.closing {
                 return;
             }
-            server
-                .stats
-                .net_output_bytes
-                .fetch_add(out.len() as u64, Relaxed);
-            out.clear();
-            if out.capacity() > KEEP_OUT_CAPACITY {
-                out = BytesMut::with_capacity(READ_CHUNK);
+            if step == Step::NeedInput {
+                break;
             }
-        }
-        if close || session.closing {
-            return;
         }
     }
 }
 
-/// Parses and executes every complete request in `inbuf`, appending replies to `out`.
-/// Returns true when the connection must close (protocol error).
+/// Output past which a batch stops to write before running more commands.
+const FLUSH_AT: usize = 1024 * 1024;
+
+#[derive(PartialEq, Eq)]
+enum Step {
+    /// Every complete request ran: read more.
+    NeedInput,
+    /// The output passed `FLUSH_AT`: write it, then run the rest.
+    Flush,
+    /// A framing error: close.
+    Close,
+}
+
+/// Parses and executes the complete requests in `inbuf`, appending replies to `out`, until the
+/// input is used up, the output passes `FLUSH_AT`, or a framing error.
 fn process_input(
     server: &Arc<Server>,
     session: &mut Session,
     parser: &mut RequestParser,
     inbuf: &mut BytesMut,
     out: &mut BytesMut,
-) -> bool {
+) -> Step {
     loop {
         let limits = Limits {
             max_bulk_len: server.params.proto_max_bulk_len(),
@@ -144,7 +164,10 @@ fn process_input(
                 let reply = dispatch::dispatch(server, session, args);
                 write_reply(session, &reply, out);
                 if session.closing {
-                    return false;
+                    return Step::NeedInput;
+                }
+                if out.len() > FLUSH_AT {
+                    return Step::Flush;
                 }
             }
             Ok(Parsed::Empty) => {}
@@ -161,14 +184,14 @@ fn process_input(
                 );
                 write_reply(session, &Reply::Error(CmdError::err(text)), out);
             }
-            Ok(Parsed::Incomplete) => return false,
+            Ok(Parsed::Incomplete) => return Step::NeedInput,
             Err(e) => {
                 if let Some(text) = e.reply_text() {
                     debug!(client = session.id(), error = %text, "protocol error");
                     let reply = Reply::Error(crate::protocol::CmdError::err(text));
                     encode(&reply, session.proto, out);
                 }
-                return true;
+                return Step::Close;
             }
         }
     }

@@ -38,10 +38,13 @@ pub struct Stats {
     pub error_replies: AtomicU64,
     /// `errorstat_<CODE>` counts.
     pub errors_by_code: Mutex<HashMap<String, u64>>,
+    /// Set by a reset so the ops sampler drops samples taken before it.
+    reset_hook: AtomicBool,
 }
 
 impl Stats {
     pub fn reset(&self) {
+        self.reset_hook.store(true, Relaxed);
         for c in [
             &self.connections_received,
             &self.rejected_connections,
@@ -109,6 +112,9 @@ impl Server {
     /// Samples the command counter (called by the background loop, `hz` times a second).
     fn sample_ops(&self) {
         let mut s = self.ops_samples.lock();
+        if self.stats.reset_hook.swap(false, Relaxed) {
+            s.clear();
+        }
         s.push_back((now_ms(), self.stats.commands_processed.load(Relaxed)));
         while s.len() > 16 {
             s.pop_front();
@@ -119,7 +125,9 @@ impl Server {
     pub fn instantaneous_ops(&self) -> u64 {
         let s = self.ops_samples.lock();
         match (s.front(), s.back()) {
-            (Some(&(t0, c0)), Some(&(t1, c1))) if t1 > t0 => (c1 - c0) * 1000 / (t1 - t0),
+            (Some(&(t0, c0)), Some(&(t1, c1))) if t1 > t0 => {
+                c1.saturating_sub(c0) * 1000 / (t1 - t0)
+            }
             _ => 0,
         }
     }

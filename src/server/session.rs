@@ -104,6 +104,8 @@ pub struct Session {
     pub tenant: Option<Bound>,
     /// The global context's store, to return to on TENANT.EXIT or unbinding.
     pub global: Arc<TenantData>,
+    /// The admin user this connection authenticated as (CLIENT LIST `user=` outside tenants).
+    pub admin_user: String,
     /// The store keys resolve into: the global context's, or (with tenancy) a tenant's.
     pub store: Arc<TenantData>,
     pub reply_mode: ReplyMode,
@@ -165,6 +167,8 @@ pub struct Counters {
     /// all connections, and updating them per command made their cache lines bounce between
     /// worker threads.
     pub calls: Vec<(usize, u64, u64, u64)>,
+    /// Error replies of this batch by code.
+    pub errors: Vec<(String, u64)>,
 }
 
 impl Counters {
@@ -190,6 +194,7 @@ impl Session {
             server_admin: authenticated,
             tenant: None,
             global: store.clone(),
+            admin_user: "default".to_string(),
             store,
             reply_mode: ReplyMode::On,
             closing: false,
@@ -248,7 +253,7 @@ impl Session {
             self.store = self.global.clone();
             self.set_db(0);
             *self.handle.tenant.lock() = None;
-            *self.handle.user.lock() = "default".into();
+            *self.handle.user.lock() = self.admin_user.clone();
         }
     }
 
@@ -279,6 +284,13 @@ impl Session {
             s.usec.fetch_add(usec, Relaxed);
             if failed > 0 {
                 s.failed.fetch_add(failed, Relaxed);
+            }
+        }
+        if !self.counters.errors.is_empty() {
+            let mut by_code = stats.errors_by_code.lock();
+            for (code, n) in self.counters.errors.drain(..) {
+                stats.error_replies.fetch_add(n, Relaxed);
+                *by_code.entry(code).or_insert(0) += n;
             }
         }
         let c = &mut self.counters;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 type Hasher = foldhash::fast::RandomState;
 type Map = indexmap::IndexMap<Key, Entry, Hasher>;
 
-/// Shards per keyspace. A power of two so the shard is the hash's top bits.
+/// Shards per keyspace. A power of two, so the shard is a few bits of the hash.
 pub const SHARDS: usize = 16;
 const SHARD_SHIFT: u32 = 40;
 
@@ -288,20 +288,6 @@ impl Keyspace {
         }
     }
 
-    /// Opens a transaction over every shard (whole-keyspace atomic operations).
-    pub fn txn_all(&self, now: u64) -> Txn<'_> {
-        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
-        for (i, g) in guards.iter_mut().enumerate() {
-            *g = Some(self.shards[i].lock());
-        }
-        Txn {
-            ks: self,
-            guards,
-            now,
-            delta: Delta::default(),
-        }
-    }
-
     /// Removes every key; returns the old data so the caller decides where it is freed
     /// (`storage::release`).
     pub fn flush(&self) -> Flushed {
@@ -480,7 +466,7 @@ impl Keyspace {
                     remove_at(&mut shard, p, &mut d);
                     reclaimed += 1;
                 } else if at != 0 {
-                    ttl_sum += at - now;
+                    ttl_sum = ttl_sum.saturating_add(at - now);
                     ttl_n += 1;
                 }
             }

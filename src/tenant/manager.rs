@@ -224,10 +224,6 @@ impl Manager {
         self.tenants.is_empty()
     }
 
-    pub fn tier_names(&self) -> impl Iterator<Item = &String> {
-        self.tiers.keys()
-    }
-
     /// Every tenant, sorted by id.
     pub fn list(&self) -> Vec<Arc<Tenant>> {
         let mut v: Vec<Arc<Tenant>> = self.tenants.iter().map(|t| t.clone()).collect();

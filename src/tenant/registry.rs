@@ -60,11 +60,16 @@ pub fn write_atomic(path: &Path, tenants: Vec<TenantRecord>) -> std::io::Result<
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir)?;
+    // A name per write: the background writer and a shutdown flush may write at once, and
+    // each must rename its own complete file.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.tmp",
+        ".{}.{}.{}.tmp",
         path.file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or("registry")
+            .unwrap_or("registry"),
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     {
         let mut f = std::fs::File::create(&tmp)?;

@@ -65,7 +65,11 @@ fn pow10(n: u32) -> Option<i128> {
 pub fn add(a: &[u8], b: &[u8]) -> Option<String> {
     let (x, y) = (parse(a)?, parse(b)?);
     let exp = x.exp.min(y.exp);
-    let scale = |d: Dec| -> Option<i128> { d.m.checked_mul(pow10((d.exp - exp) as u32)?) };
+    // In i64: exponents come from the client and their difference can pass i32.
+    let scale = |d: Dec| -> Option<i128> {
+        let shift = u32::try_from(d.exp as i64 - exp as i64).ok()?;
+        d.m.checked_mul(pow10(shift)?)
+    };
     let sum = scale(x)?.checked_add(scale(y)?)?;
     Some(format_dec(Dec { m: sum, exp }))
 }
@@ -138,6 +142,8 @@ mod tests {
             "1000000000000000000000000000001"
         );
         assert!(add(b"0x10", b"1").is_none());
+        assert!(add(b"0", b"1e-2147483648").is_none());
+        assert!(add(b"1e2147483647", b"1e-2147483648").is_none());
         assert_eq!(format_fixed(1e20), "100000000000000000000");
         assert_eq!(format_fixed(-0.5), "-0.5");
     }

@@ -120,16 +120,6 @@ fn match_inner(p: &[u8], s: &[u8], nocase: bool, skip_longer: &mut bool, depth: 
     pi == p.len() && si == s.len()
 }
 
-/// The literal prefix of a pattern (up to the first special character), used to skip work when
-/// a pattern can only match keys that start with it.
-pub fn literal_prefix(pattern: &[u8]) -> &[u8] {
-    let end = pattern
-        .iter()
-        .position(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'))
-        .unwrap_or(pattern.len());
-    &pattern[..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::matches;
