@@ -12,13 +12,25 @@ use bytes::Bytes;
 /// whose key count is malformed, contribute nothing (the handler reports the syntax error).
 pub fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
     let mut out = Vec::new();
-    for ks in spec.keys {
-        positions_for(ks, args, &mut out);
-    }
+    visit_keys(spec, args, |i| out.push(i));
     out
 }
 
-fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut Vec<usize>) {
+/// How many key arguments a call has, without allocating (the quota check runs per write).
+pub fn key_count(spec: &CommandSpec, args: &[Bytes]) -> usize {
+    let mut n = 0;
+    visit_keys(spec, args, |_| n += 1);
+    n
+}
+
+/// Calls `f` with each key argument's index, in spec order.
+pub fn visit_keys(spec: &CommandSpec, args: &[Bytes], mut f: impl FnMut(usize)) {
+    for ks in spec.keys {
+        positions_for(ks, args, &mut f);
+    }
+}
+
+fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut impl FnMut(usize)) {
     let argc = args.len() as i64;
     let first = match ks.begin {
         Begin::Index(i) => i as i64,
@@ -77,7 +89,7 @@ fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut Vec<usize>) {
     };
     let mut i = first;
     while i <= last && i < argc {
-        out.push(i as usize);
+        out(i as usize);
         i += step;
     }
 }

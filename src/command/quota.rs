@@ -10,7 +10,7 @@
 //! until the command fits; under `noeviction`, or with nothing left to evict, the command gets
 //! Redis's OOM error.
 
-use super::keys::key_positions;
+use super::keys::{key_count, key_positions};
 use super::spec::{flags, CommandSpec};
 use crate::protocol::CmdError;
 use crate::server::Server;
@@ -126,18 +126,19 @@ fn reserve(
     now: u64,
 ) -> Result<Reservation, CmdError> {
     let usage = &t.data.usage;
-    let positions = key_positions(spec, args);
+    let nkeys = key_count(spec, args);
     let mut res = Reservation {
         usage: usage.clone(),
         keys: 0,
         bytes: 0,
     };
-    if t.key_limit > 0 && !positions.is_empty() {
-        let n = positions.len() as i64;
+    if t.key_limit > 0 && nkeys > 0 {
+        let n = nkeys as i64;
         res.keys = n;
         let promised = usage.reserved_keys.fetch_add(n, Relaxed) + n;
         if usage.keys.load(Relaxed) + promised > t.key_limit as i64 {
             // Over the limit: admitted only if every key already exists (overwrites).
+            let positions = key_positions(spec, args);
             let ks = t.data.db(db);
             let mut txn = ks.txn(now, positions.iter().map(|&i| &args[i]));
             let creates = positions.iter().any(|&i| !txn.exists(&args[i]));
@@ -151,7 +152,7 @@ fn reserve(
     }
     if t.mem_limit > 0 {
         let bytes: usize = args[1..].iter().map(Bytes::len).sum();
-        let needed = (bytes + ENTRY_OVERHEAD * positions.len()) as i64;
+        let needed = (bytes + ENTRY_OVERHEAD * nkeys) as i64;
         // A write bigger than the whole limit can never fit: refuse it before evicting
         // anything, rather than empty the data and refuse it anyway.
         if needed > t.mem_limit as i64 {
