@@ -544,3 +544,33 @@ fn global_context_maxmemory_follows_maxmemory_policy() {
     let evicted: u64 = common::info_fields(&info)["evicted_keys"].parse().unwrap();
     assert!(evicted > 0, "{info}");
 }
+
+#[test]
+fn passing_eighty_percent_warns_once_per_crossing() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["KEYS", "10", "OPS", "0"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let warnings = |a: &mut Connection| {
+        int(&map(cmd("TENANT.INFO").arg("acme").query(a).unwrap())["limit_warnings"])
+    };
+    for i in 0..10 {
+        set(&mut t, &format!("k{i}"), b"v").unwrap();
+    }
+    // Writes past 8 of 10 keys: one crossing, however many writes follow.
+    for _ in 0..5 {
+        set(&mut t, "k0", b"w").unwrap();
+    }
+    assert_eq!(warnings(&mut a), 1);
+    // Falling back under re-arms it; crossing again counts again.
+    let _: i64 = cmd("DEL")
+        .arg(&["k1", "k2", "k3", "k4", "k5"])
+        .query(&mut t)
+        .unwrap();
+    set(&mut t, "k0", b"x").unwrap();
+    for i in 1..5 {
+        set(&mut t, &format!("k{i}"), b"v").unwrap();
+    }
+    set(&mut t, "k0", b"y").unwrap();
+    assert_eq!(warnings(&mut a), 2);
+}

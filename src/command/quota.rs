@@ -17,7 +17,7 @@ use crate::server::Server;
 use crate::storage::keyspace::{Eviction, Usage};
 use crate::storage::value::ENTRY_OVERHEAD;
 use crate::storage::TenantData;
-use crate::tenant::quota::Resource;
+use crate::tenant::quota::{Resource, WARN_PERCENT};
 use crate::tenant::Tenant;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
@@ -115,7 +115,36 @@ pub fn admit(
     if target.key_limit == 0 && target.mem_limit == 0 {
         return Ok(None);
     }
+    if let Some(t) = target.tenant {
+        warn_on_crossing(t, &target);
+    }
     reserve(&target, spec, args, db, now).map(Some)
+}
+
+/// Logs once when a tenant's memory or keys pass `WARN_PERCENT` of the limit.
+fn warn_on_crossing(t: &Tenant, target: &Target<'_>) {
+    let usage = &target.data.usage;
+    let checks = [
+        (
+            Resource::Memory,
+            usage.bytes.load(Relaxed),
+            target.mem_limit,
+        ),
+        (Resource::Keys, usage.keys.load(Relaxed), target.key_limit),
+    ];
+    for (r, used, limit) in checks {
+        if t.warnings.observe(r, used.max(0) as u64, limit) {
+            tracing::warn!(
+                tenant = %t.id,
+                resource = r.name(),
+                used,
+                limit,
+                "tenant passed {}% of its {} limit",
+                WARN_PERCENT,
+                r.name()
+            );
+        }
+    }
 }
 
 fn reserve(

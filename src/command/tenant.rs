@@ -224,6 +224,10 @@ fn info_map(t: &Arc<Tenant>) -> Reply {
             "evicted_keys",
             Reply::Int(t.data.usage.evicted.load(Relaxed) as i64),
         ),
+        (
+            "limit_warnings",
+            Reply::Int(t.warnings.count.load(Relaxed) as i64),
+        ),
     ];
     let rejected: Vec<String> = Resource::ALL
         .iter()

@@ -23,10 +23,10 @@ impl Key {
         self.0.as_slice()
     }
 
-    /// Heap bytes beyond the inline representation.
+    /// Heap bytes beyond the inline representation, as the allocator charges them.
     pub fn heap_size(&self) -> usize {
         if self.0.spilled() {
-            self.0.capacity()
+            alloc_size(self.0.capacity())
         } else {
             0
         }
@@ -52,6 +52,13 @@ impl std::fmt::Debug for Key {
 }
 
 const INLINE_CAP: usize = 14;
+
+/// What an allocation of `n` bytes really costs with the system allocator (glibc): a
+/// 16-byte-aligned chunk with an 8-byte header, 32 bytes at least. Counting requested bytes
+/// alone under-reported mixed data by ~12% against RSS.
+pub fn alloc_size(n: usize) -> usize {
+    ((n + 8 + 15) & !15).max(32)
+}
 
 /// A string value: Redis's `int` / `embstr` / `raw` encodings in 16 bytes.
 ///
@@ -176,8 +183,10 @@ impl Str {
 
     pub fn heap_size(&self) -> usize {
         match self {
-            // Box<Bytes> header plus the data it points to.
-            Str::Heap(b) | Str::HeapRaw(b) => std::mem::size_of::<Bytes>() + b.len(),
+            // The Box<Bytes> and the buffer it points to: two allocations.
+            Str::Heap(b) | Str::HeapRaw(b) => {
+                alloc_size(std::mem::size_of::<Bytes>()) + alloc_size(b.len())
+            }
             _ => 0,
         }
     }

@@ -195,6 +195,7 @@ pub struct Tenant {
     pub limiter: quota::RateLimiter,
     pub meter: quota::OpsMeter,
     pub rejections: quota::Rejections,
+    pub warnings: quota::Warnings,
 }
 
 impl fmt::Debug for Tenant {
@@ -218,6 +219,7 @@ impl Tenant {
             limiter: Default::default(),
             meter: Default::default(),
             rejections: Default::default(),
+            warnings: Default::default(),
             id: record.id.clone(),
             data,
             record: RwLock::new(record),

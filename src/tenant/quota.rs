@@ -61,6 +61,35 @@ impl Rejections {
     }
 }
 
+/// Crossing detection for the warning threshold: one log line per upward crossing (not one
+/// per command while above it), re-armed when usage falls back under.
+#[derive(Default)]
+pub struct Warnings {
+    above: [std::sync::atomic::AtomicBool; 2],
+    pub count: AtomicU64,
+}
+
+/// Share of a limit at which a warning is logged.
+pub const WARN_PERCENT: u64 = 80;
+
+impl Warnings {
+    /// Records `used` against `limit` for `r` (Memory or Keys); true on an upward crossing.
+    pub fn observe(&self, r: Resource, used: u64, limit: u64) -> bool {
+        let slot = match r {
+            Resource::Memory => 0,
+            Resource::Keys => 1,
+            _ => return false,
+        };
+        let above = limit > 0 && used.saturating_mul(100) >= limit.saturating_mul(WARN_PERCENT);
+        let was = self.above[slot].swap(above, Relaxed);
+        if above && !was {
+            self.count.fetch_add(1, Relaxed);
+            return true;
+        }
+        false
+    }
+}
+
 /// A quota refusal, rendered with the tenant id by `Display`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuotaError {
