@@ -2107,3 +2107,20 @@ fn a_readonly_token_cannot_kill_connections() {
     );
     assert_alive(&mut victim);
 }
+
+#[test]
+fn admin_user_names_cannot_be_tenant_ids() {
+    let hash = tenantkv::tenant::credentials::hash_secret(b"opspw");
+    let srv = TestServer::start_with(&format!(
+        "[auth]\nrequirepass = \"pw\"\n[[auth.admins]]\nname = \"ops\"\npassword_hash = \"{hash}\"\n"
+    ));
+    let mut a = srv.client();
+    ok(&mut a, cmd("AUTH").arg("pw"));
+    for id in ["default", "ops"] {
+        assert_err_only(&mut a, cmd("TENANT.CREATE").arg(id), &invalid_id(id));
+    }
+    // The configured admin logs in with its own password.
+    let mut o = srv.client();
+    ok(&mut o, cmd("AUTH").arg("ops").arg("opspw"));
+    ok(&mut o, cmd("TENANT.CREATE").arg("acme"));
+}

@@ -202,7 +202,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let params = Params::new();
     apply_config_to_params(&config, &params, addr)?;
     let storage = Arc::new(Storage::new(config.server.databases));
-    let tenants = Manager::new(&config.tenancy, storage.clone()).map_err(StartError)?;
+    let admins = config.auth.admins.iter().map(|a| a.name.clone());
+    let tenants = Manager::new(&config.tenancy, admins, storage.clone()).map_err(StartError)?;
     let server = Arc::new(Server {
         command_stats: REGISTRY
             .entries

@@ -80,6 +80,12 @@ pub struct TokenGrant {
     pub epoch: u64,
 }
 
+/// A well-formed hash no secret matches, verified against on failed logins.
+const DUMMY_HASH: &str = "sha256:00000000000000000000000000000000:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Tenant ids that would make `AUTH <id> ...` ambiguous with the built-in admin.
+const RESERVED_IDS: &[&str] = &["default"];
+
 /// Tokens a tenant may hold: each is a row of the registry file.
 pub const MAX_TOKENS: usize = 100;
 
@@ -101,13 +107,19 @@ pub struct Manager {
     /// The server's database count: the most a tenant can be given.
     databases: usize,
     storage: Arc<Storage>,
+    /// Names of the configured admins: taken for AUTH, so not available as tenant ids.
+    admin_names: std::collections::HashSet<String>,
     /// Set once after construction (the writer needs a handle to the manager).
     writer: std::sync::OnceLock<Writer>,
 }
 
 impl Manager {
     /// Builds the registry from configuration and the registry file.
-    pub fn new(cfg: &TenancySection, storage: Arc<Storage>) -> Result<Arc<Manager>, String> {
+    pub fn new(
+        cfg: &TenancySection,
+        admin_names: impl IntoIterator<Item = String>,
+        storage: Arc<Storage>,
+    ) -> Result<Arc<Manager>, String> {
         let databases = storage.global.databases();
         let mut tiers = BTreeMap::new();
         for (name, t) in &cfg.tiers {
@@ -153,6 +165,7 @@ impl Manager {
             burst_seconds: cfg.ops_burst_seconds.max(0.0),
             databases,
             storage,
+            admin_names: admin_names.into_iter().collect(),
             writer: std::sync::OnceLock::new(),
         });
         for r in records {
@@ -286,7 +299,7 @@ impl Manager {
     /// TENANT.CREATE
     pub fn create(&self, id: &str, c: &Changes) -> Result<Arc<Tenant>, TenantError> {
         self.check_enabled()?;
-        if !valid_id(id.as_bytes()) {
+        if !valid_id(id.as_bytes()) || RESERVED_IDS.contains(&id) || self.admin_names.contains(id) {
             return Err(TenantError::InvalidId(id.to_string()));
         }
         if self.tenants.len() >= self.max_tenants {
@@ -368,6 +381,16 @@ impl Manager {
 
     /// Checks `AUTH <tenant> <secret>`: the tenant and the token (role, id, expiry).
     pub fn authenticate(&self, id: &[u8], secret: &[u8]) -> Option<(Arc<Tenant>, TokenGrant)> {
+        let found = self.authenticate_inner(id, secret);
+        if found.is_none() {
+            // Spend a hash verification on failure too, so how long AUTH takes does not reveal
+            // whether the tenant or token exists.
+            let _ = credentials::verify(secret, DUMMY_HASH);
+        }
+        found
+    }
+
+    fn authenticate_inner(&self, id: &[u8], secret: &[u8]) -> Option<(Arc<Tenant>, TokenGrant)> {
         if !self.enabled {
             return None;
         }
