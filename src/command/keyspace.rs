@@ -566,12 +566,13 @@ fn restore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     if ttl < 0 {
         return Err(CmdError::err("ERR Invalid TTL value, must be >= 0"));
     }
-    let value = dump::deserialize(&a[3]).map_err(|e| match e {
+    let mut value = dump::deserialize(&a[3]).map_err(|e| match e {
         DumpError::VersionOrChecksum => {
             CmdError::err("ERR DUMP payload version or checksum are wrong")
         }
         DumpError::BadFormat => CmdError::err("ERR Bad data format"),
     })?;
+    value.settle_encoding(&ctx.server.params.encoding_limits());
     let expire_at = match (ttl, absttl) {
         (0, _) => 0,
         (v, true) => v as u64,

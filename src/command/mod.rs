@@ -3,17 +3,21 @@
 
 pub mod connection;
 pub mod dispatch;
+pub mod hash;
 pub mod introspection;
 pub mod keys;
 pub mod keyspace;
+pub mod list;
 pub mod quota;
 pub mod registry;
 pub mod server;
+pub mod set;
 pub mod spec;
 pub mod string;
 pub mod syntax;
 pub mod tenancy;
 pub mod tenant;
+pub mod zset;
 
 use crate::protocol::Reply;
 

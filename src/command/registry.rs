@@ -6,7 +6,7 @@
 //! by that id (`CommandStats`), so servers sharing a process (tests) do not share statistics.
 
 use super::spec::CommandSpec;
-use super::{connection, introspection, keyspace, server, string, tenant};
+use super::{connection, hash, introspection, keyspace, list, server, set, string, tenant, zset};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
 
@@ -40,13 +40,17 @@ pub struct Registry {
 }
 
 /// All family tables, in the order `COMMAND` lists them.
-fn tables() -> [&'static [CommandSpec]; 6] {
+fn tables() -> [&'static [CommandSpec]; 10] {
     [
         connection::COMMANDS,
         server::COMMANDS,
         introspection::COMMANDS,
         string::COMMANDS,
         keyspace::COMMANDS,
+        list::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
         tenant::COMMANDS,
     ]
 }

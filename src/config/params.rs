@@ -546,7 +546,21 @@ pub struct Params {
     timeout: AtomicI64,
     hz: AtomicI64,
     notify_keyspace_events: AtomicU32,
+    /// The collection encoding thresholds, in `ENCODING_PARAMS` order.
+    encoding: [AtomicI64; ENCODING_PARAMS.len()],
 }
+
+/// The parameters behind `EncodingLimits`, mirrored for lock-free reads on every write.
+const ENCODING_PARAMS: [&str; 8] = [
+    "hash-max-listpack-entries",
+    "hash-max-listpack-value",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
+    "set-max-intset-entries",
+    "set-max-listpack-entries",
+    "set-max-listpack-value",
+    "list-max-listpack-size",
+];
 
 impl Default for Params {
     fn default() -> Self {
@@ -576,6 +590,7 @@ impl Params {
             timeout: AtomicI64::new(0),
             hz: AtomicI64::new(0),
             notify_keyspace_events: AtomicU32::new(0),
+            encoding: Default::default(),
         };
         for (i, v) in values.iter().enumerate() {
             params.sync_hot(i, v, v.as_bytes());
@@ -779,6 +794,22 @@ impl Params {
         self.hz.load(Ordering::Relaxed)
     }
 
+    /// The collection encoding thresholds (`*-max-listpack-*`, `set-max-intset-entries`).
+    pub fn encoding_limits(&self) -> crate::storage::value::EncodingLimits {
+        let get = |i: usize| self.encoding[i].load(Ordering::Relaxed);
+        let size = |i: usize| get(i).max(0) as usize;
+        crate::storage::value::EncodingLimits {
+            hash_entries: size(0),
+            hash_value: size(1),
+            zset_entries: size(2),
+            zset_value: size(3),
+            set_intset_entries: size(4),
+            set_listpack_entries: size(5),
+            set_listpack_value: size(6),
+            list_size: get(7),
+        }
+    }
+
     /// `notify-keyspace-events` as `NOTIFY_*` bits, checked on every write. It can hold more
     /// than CONFIG GET shows: Redis prints `A` without the `n` it also set with `An`.
     pub fn notify_keyspace_events(&self) -> u32 {
@@ -803,7 +834,11 @@ impl Params {
                 keyspace_events_to_flags(raw).unwrap_or(0),
                 Ordering::Relaxed,
             ),
-            _ => {}
+            name => {
+                if let Some(i) = ENCODING_PARAMS.iter().position(|p| *p == name) {
+                    self.encoding[i].store(as_i64(), Ordering::Relaxed);
+                }
+            }
         }
     }
 }

@@ -643,6 +643,32 @@ impl<'a> Txn<'a> {
         }
     }
 
+    /// Writes a collection in place (LPUSH, HSET, SREM, ZADD, ...): `f` gets the live value, or
+    /// the one `create` makes when the key is missing (None from `create` leaves the keyspace
+    /// untouched and returns None). The size is re-accounted, and a collection `f` leaves empty
+    /// is deleted, as Redis never keeps an empty collection. An existing key keeps its TTL.
+    pub fn write<R>(
+        &mut self,
+        key: &[u8],
+        create: impl FnOnce() -> Option<Value>,
+        f: impl FnOnce(&mut Value) -> R,
+    ) -> Option<R> {
+        let (loc, idx) = match self.find(key) {
+            (loc, Some(idx)) => (loc, idx),
+            (_, None) => {
+                self.set(key, create()?, 0);
+                let (loc, idx) = self.find(key);
+                (loc, idx.expect("just inserted"))
+            }
+        };
+        let r = self.update_at(loc, idx, f);
+        let (shard, delta) = self.parts(loc.shard);
+        if shard.map[idx].value.is_empty_collection() {
+            remove_at(shard, idx, delta);
+        }
+        Some(r)
+    }
+
     /// Deletes a key; returns its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (loc, idx) = self.find(key);

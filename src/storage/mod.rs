@@ -5,8 +5,12 @@
 //! tenant-shaped store, so tenant binding only changes *which* store a session resolves to.
 
 pub mod dump;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
+pub mod set;
 pub mod value;
+pub mod zset;
 
 use keyspace::{Keyspace, Usage};
 use std::sync::{Arc, OnceLock};

@@ -6,9 +6,14 @@
 //! everything else behind one pointer).
 
 use bytes::Bytes;
-use compact_bytes::CompactBytes;
+use compact_bytes::{CompactBytes, CompactBytesSlice};
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
+
+pub use super::hash::HashValue;
+pub use super::list::List;
+pub use super::set::SetValue;
+pub use super::zset::ZSet;
 
 /// A key as stored: hashes and compares as its bytes, so lookups take `&[u8]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -51,6 +56,75 @@ impl std::fmt::Debug for Key {
     }
 }
 
+/// A member of a collection (list element, hash field or value, set or sorted-set member):
+/// 16 bytes, inline up to 15 bytes, which covers most members (ids, small numbers, short names).
+/// Hashes and compares as its bytes, so lookups take `&[u8]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Member(CompactBytesSlice);
+
+/// Byte order, as Redis compares members (`memcmp`).
+impl Ord for Member {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl PartialOrd for Member {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Member {
+    pub fn new(bytes: &[u8]) -> Member {
+        Member(CompactBytesSlice::new(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes as a reply-ready buffer (a copy: members are not reference counted).
+    pub fn to_bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(self.as_bytes())
+    }
+
+    /// Heap bytes beyond the inline representation, as the allocator charges them.
+    pub fn heap_size(&self) -> usize {
+        if self.0.spilled() {
+            alloc_size(self.0.capacity())
+        } else {
+            0
+        }
+    }
+}
+
+impl Hash for Member {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl Borrow<[u8]> for Member {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
 const INLINE_CAP: usize = 14;
 
 /// What an allocation of `n` bytes really costs with the system allocator (glibc): a
@@ -58,6 +132,21 @@ const INLINE_CAP: usize = 14;
 /// alone under-reported mixed data by ~12% against RSS.
 pub fn alloc_size(n: usize) -> usize {
     ((n + 8 + 15) & !15).max(32)
+}
+
+/// What an `IndexMap`/`IndexSet` with room for `cap` entries of `bucket` bytes each costs: the
+/// entry vector plus the hash index (8-byte slots and a control byte each, at a 7/8 load factor,
+/// plus one group of trailing control bytes).
+pub fn index_map_size(cap: usize, bucket: usize) -> usize {
+    if cap == 0 {
+        return 0;
+    }
+    let buckets = match cap {
+        0..4 => 4,
+        4..8 => 8,
+        _ => (cap * 8 / 7).next_power_of_two(),
+    };
+    alloc_size(cap * bucket) + alloc_size(buckets * 9 + 16)
 }
 
 /// A string value: Redis's `int` / `embstr` / `raw` encodings in 16 bytes.
@@ -192,28 +281,99 @@ impl Str {
     }
 }
 
-/// A stored value. Further types (lists, hashes, sets, sorted sets) join as variants.
+/// A stored value: a string inline, collections behind one pointer, so every value is 16 bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Str),
+    List(Box<List>),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSet>),
 }
 
 impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
+    /// Heap bytes owned by the value, in O(1): collections keep their totals as they change.
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.heap_size(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
+        }
+    }
+
+    /// Re-derives a collection's encoding from its whole content (after RESTORE), where writes
+    /// settle it incrementally.
+    pub fn settle_encoding(&mut self, l: &EncodingLimits) {
+        match self {
+            Value::Str(_) => {}
+            Value::List(x) => x.settle_all(l),
+            Value::Hash(x) => x.settle_all(l),
+            Value::Set(x) => x.settle_all(l),
+            Value::ZSet(x) => x.settle_all(l),
+        }
+    }
+
+    /// A collection left with no elements: Redis deletes such keys, and so must every writer.
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+        }
+    }
+}
+
+/// When collections leave their compact encodings (Redis's `*-max-listpack-*` and
+/// `set-max-intset-entries` parameters). Only OBJECT ENCODING observes the result.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodingLimits {
+    pub hash_entries: usize,
+    pub hash_value: usize,
+    pub zset_entries: usize,
+    pub zset_value: usize,
+    pub set_intset_entries: usize,
+    pub set_listpack_entries: usize,
+    pub set_listpack_value: usize,
+    /// `list-max-listpack-size`: positive = entries per node, negative = node size class.
+    pub list_size: i64,
+}
+
+impl Default for EncodingLimits {
+    /// Redis's defaults.
+    fn default() -> Self {
+        EncodingLimits {
+            hash_entries: 512,
+            hash_value: 64,
+            zset_entries: 128,
+            zset_value: 64,
+            set_intset_entries: 512,
+            set_listpack_entries: 128,
+            set_listpack_value: 64,
+            list_size: -2,
         }
     }
 }
@@ -237,19 +397,35 @@ pub fn entry_size(key: &Key, value: &Value) -> usize {
     ENTRY_OVERHEAD + key.heap_size() + value.heap_size()
 }
 
-impl Value {
-    /// The string, or None for another type (callers turn that into WRONGTYPE).
-    pub fn as_str(&self) -> Option<&Str> {
-        match self {
-            Value::Str(s) => Some(s),
-        }
-    }
+/// Typed access: each returns None for another type (callers turn that into WRONGTYPE).
+macro_rules! accessors {
+    ($($variant:ident, $t:ty, $get:ident, $get_mut:ident;)*) => {
+        impl Value {
+            $(
+                pub fn $get(&self) -> Option<&$t> {
+                    match self {
+                        Value::$variant(v) => Some(v),
+                        _ => None,
+                    }
+                }
 
-    pub fn as_str_mut(&mut self) -> Option<&mut Str> {
-        match self {
-            Value::Str(s) => Some(s),
+                pub fn $get_mut(&mut self) -> Option<&mut $t> {
+                    match self {
+                        Value::$variant(v) => Some(v),
+                        _ => None,
+                    }
+                }
+            )*
         }
-    }
+    };
+}
+
+accessors! {
+    Str, Str, as_str, as_str_mut;
+    List, List, as_list, as_list_mut;
+    Hash, HashValue, as_hash, as_hash_mut;
+    Set, SetValue, as_set, as_set_mut;
+    ZSet, ZSet, as_zset, as_zset_mut;
 }
 
 #[cfg(test)]
@@ -262,6 +438,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert_eq!(std::mem::size_of::<Key>(), 24);
         assert_eq!(std::mem::size_of::<Entry>(), 32);
+        assert_eq!(std::mem::size_of::<Member>(), 16);
     }
 
     #[test]
