@@ -163,6 +163,29 @@ fn connection_limit_refuses_the_next_connection_and_frees_on_close() {
 }
 
 #[test]
+fn tenant_use_counts_as_a_connection_and_exit_releases_it() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["CONNECTIONS", "1"]);
+    let connections = |a: &mut Connection| {
+        int(&map(cmd("TENANT.INFO").arg("acme").query(a).unwrap())["connections"])
+    };
+    let mut inside = admin(&srv);
+    let _: () = cmd("TENANT.USE").arg("acme").query(&mut inside).unwrap();
+    assert_eq!(connections(&mut a), 1);
+    // The slot is taken: neither a tenant login nor a second TENANT.USE gets in.
+    assert!(connect(&srv, "acme", &s).is_err());
+    let mut raw = srv.raw();
+    assert_eq!(
+        String::from_utf8_lossy(&raw.request(b"TENANT.USE acme\r\n")),
+        "-ERR max number of connections for tenant 'acme' reached (1)\r\n"
+    );
+    let _: () = cmd("TENANT.EXIT").query(&mut inside).unwrap();
+    assert_eq!(connections(&mut a), 0);
+    let _c = connect(&srv, "acme", &s).unwrap();
+    assert_eq!(connections(&mut a), 1);
+}
+#[test]
 fn fifty_concurrent_logins_never_pass_the_connection_limit() {
     let srv = TestServer::start();
     let mut a = admin(&srv);

@@ -1998,19 +1998,35 @@ fn registry_survives_a_restart_without_storing_secrets() {
     create(&mut a, "temp", &[]);
     ok(&mut a, cmd("TENANT.DELETE").arg("temp"));
     let before = tenant_info(&mut a, "acme");
+    // Snapshot plus journal: what a crash right now would leave on disk.
+    let journal = dir.join("tenants.toml.journal");
+    let on_disk = || {
+        let snap = std::fs::read_to_string(&path).unwrap_or_default();
+        snap + &std::fs::read_to_string(&journal).unwrap_or_default()
+    };
     // Written in the background on every change, before any shutdown.
-    eventually("the registry file to hold the last change", || {
-        std::fs::read_to_string(&path).is_ok_and(|s| {
+    eventually("the registry files to hold the last change", || {
+        let s = on_disk();
+        {
             s.contains(&ro.id)
                 && !s.contains(&gone.id)
                 && s.contains("audit")
-                && !s.contains("\"temp\"")
-        })
+                && s.contains("{\"op\":\"del\",\"id\":\"temp\"}")
+        }
     });
+    // No secret reaches the journal either.
+    let journaled = on_disk();
+    for t in [&tok, &ro, &gone] {
+        assert!(!journaled.contains(&t.secret), "secret journaled");
+    }
     drop(a);
     srv.stop();
 
     let stored = std::fs::read_to_string(&path).expect("registry written");
+    assert!(
+        !stored.contains("\"temp\""),
+        "a deleted tenant is folded away"
+    );
     for t in [&tok, &ro, &gone] {
         assert!(!stored.contains(&t.secret), "secret stored: {stored}");
         let random_part = t.secret.rsplit('_').next().unwrap();

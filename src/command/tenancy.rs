@@ -105,6 +105,10 @@ pub fn check_bound(
         if ops > 0 {
             if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
                 t.rejections.count(Resource::Ops);
+                // At least a millisecond: the timer's resolution, and a floor on how often a
+                // flooding connection is woken to be refused again.
+                let pause = std::time::Duration::from_millis(retry_ms.max(1));
+                session.throttle_until = Some(session.clock.last + pause);
                 let e = QuotaError::RateLimited {
                     limit: ops,
                     retry_ms,

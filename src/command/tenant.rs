@@ -6,7 +6,7 @@ use super::spec::{cmd, flags::*, CommandSpec};
 use crate::config::parse_size;
 use crate::protocol::{args, CmdError, Reply};
 use crate::tenant::manager::{Changes, TenantError};
-use crate::tenant::quota::Resource;
+use crate::tenant::quota::{Refusal, Resource};
 use crate::tenant::{Role, State, Tenant};
 use crate::util::glob;
 use bytes::Bytes;
@@ -431,8 +431,8 @@ fn quota(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 fn use_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let t = ctx.server.tenants.find(&id_arg(&a[1]))?;
     ctx.session
-        .bind(t, None)
-        .expect("an admin's TENANT.USE is not counted, so never refused");
+        .bind(t.clone(), None)
+        .map_err(|e| CmdError::err(Refusal(&t.id, &e).to_string()))?;
     Ok(Reply::Ok)
 }
 

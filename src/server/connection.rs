@@ -120,6 +120,12 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             if step == Step::Close || session.closing {
                 return;
             }
+            if let Some(until) = session.throttle_until.take() {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.into()) => {}
+                    _ = &mut killed => return,
+                }
+            }
             if step == Step::NeedInput {
                 break;
             }

@@ -112,6 +112,10 @@ pub struct Session {
     /// Close once the current replies are written (QUIT, SHUTDOWN, CLIENT KILL of self).
     pub closing: bool,
     pub clock: Clock,
+    /// Set when a command was refused by the tenant's ops/s limit: the connection reads no
+    /// more input until then. A client flooding past its limit then waits instead of spinning
+    /// on refusals, so the refusals cost the server (and its other tenants) next to nothing.
+    pub throttle_until: Option<Instant>,
     /// Counters kept locally and added to the server's totals once per input batch, so the
     /// hot path does not touch shared cache lines for every command.
     pub counters: Counters,
@@ -199,23 +203,24 @@ impl Session {
             reply_mode: ReplyMode::On,
             closing: false,
             clock: Clock::new(),
+            throttle_until: None,
             counters: Counters::default(),
         }
     }
 
     /// Binds the connection to `tenant`: its keys now resolve in the tenant's keyspaces.
-    /// With a token `grant` the connection becomes one of the tenant's: counted, listed and
-    /// killable by it. Without (an admin's TENANT.USE) it only acts inside it, as its admin.
-    /// Refused when the tenant is at its connection limit (the connection is then unbound).
+    /// Every binding counts against the tenant's connection limit (AUTH, HELLO AUTH and an
+    /// admin's TENANT.USE alike: each is a connection working in the tenant). With a token
+    /// `grant` the connection also becomes one of the tenant's, listed and killable by it;
+    /// without (TENANT.USE) it acts inside as the tenant's admin. Refused when the tenant is at
+    /// its connection limit (the connection is then unbound).
     pub fn bind(
         &mut self,
         tenant: Arc<Tenant>,
         grant: Option<TokenGrant>,
     ) -> Result<(), QuotaError> {
         self.unbind();
-        if grant.is_some() {
-            tenant.acquire_connection()?;
-        }
+        tenant.acquire_connection()?;
         self.store = tenant.data.clone();
         self.set_db(0);
         let bound = match grant {
@@ -236,7 +241,7 @@ impl Session {
                 token: None,
                 expires_at: 0,
                 epoch: tenant.epoch(),
-                counted: false,
+                counted: true,
                 tenant,
             },
         };

@@ -152,9 +152,9 @@ impl Manager {
         }
         let path: Option<std::path::PathBuf> =
             (!cfg.registry_path.is_empty()).then(|| cfg.registry_path.clone().into());
-        let records = match &path {
-            Some(p) => registry::load(p)?,
-            None => Vec::new(),
+        let loaded = match &path {
+            Some(p) => Some(registry::load(p)?),
+            None => None,
         };
         let manager = Arc::new(Manager {
             enabled: cfg.enabled,
@@ -168,42 +168,34 @@ impl Manager {
             admin_names: admin_names.into_iter().collect(),
             writer: std::sync::OnceLock::new(),
         });
-        for r in records {
+        for r in loaded.iter().flat_map(|l| l.records.iter().cloned()) {
             let data = manager.storage.tenant(&r.id);
             manager
                 .tenants
                 .insert(r.id.clone(), Arc::new(Tenant::new(r, data)));
         }
-        let Some(path) = path else {
+        let (Some(path), Some(loaded)) = (path, loaded) else {
             return Ok(manager);
         };
-        // The writer snapshots through a weak handle, so it never keeps the manager alive.
-        let weak = Arc::downgrade(&manager);
-        let writer = Writer::start(path, move || {
-            weak.upgrade().map_or_else(Vec::new, |m| m.records())
-        });
+        let writer = Writer::start(path.clone(), &loaded, WeakSource(Arc::downgrade(&manager)))
+            .map_err(|e| format!("cannot write tenant registry {}: {e}", path.display()))?;
         let _ = manager.writer.set(writer);
         Ok(manager)
     }
 
-    fn persist(&self) {
+    /// Hands tenant `id`'s change to the registry writer.
+    fn persist(&self, id: &str) {
         if let Some(w) = self.writer.get() {
-            w.mark_dirty();
+            w.mark_dirty(id);
         }
     }
 
     /// Writes the registry now (graceful shutdown).
     pub fn flush(&self) -> std::io::Result<()> {
         match self.writer.get() {
-            Some(w) => registry::write_atomic(w.path(), self.records()),
+            Some(w) => w.flush(self),
             None => Ok(()),
         }
-    }
-
-    fn records(&self) -> Vec<TenantRecord> {
-        let mut v: Vec<TenantRecord> = self.tenants.iter().map(|t| t.record()).collect();
-        v.sort_by(|a, b| a.id.cmp(&b.id));
-        v
     }
 
     fn check_enabled(&self) -> Result<(), TenantError> {
@@ -329,7 +321,7 @@ impl Manager {
                 t
             }
         };
-        self.persist();
+        self.persist(id);
         Ok(tenant)
     }
 
@@ -349,7 +341,7 @@ impl Manager {
             r.updated_at = now_ms();
             Ok(())
         })?;
-        self.persist();
+        self.persist(id);
         Ok(t)
     }
 
@@ -375,7 +367,7 @@ impl Manager {
         // Free the data off the caller's thread: a big tenant takes a while to drop.
         let flushed: Vec<_> = t.data.existing().map(|ks| ks.flush()).collect();
         crate::storage::release(flushed, true);
-        self.persist();
+        self.persist(id);
         Ok(t)
     }
 
@@ -450,7 +442,7 @@ impl Manager {
             }
             r.tokens.push(record);
         }
-        self.persist();
+        self.persist(id);
         Ok((token_id, secret))
     }
 
@@ -466,7 +458,40 @@ impl Manager {
             }
         }
         t.epoch.fetch_add(1, Relaxed);
-        self.persist();
+        self.persist(id);
         Ok(())
+    }
+}
+
+impl registry::Source for Manager {
+    fn records(&self) -> Option<Vec<TenantRecord>> {
+        let mut v: Vec<TenantRecord> = self.tenants.iter().map(|t| t.record()).collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        Some(v)
+    }
+
+    fn record(&self, id: &str) -> Option<Option<TenantRecord>> {
+        Some(self.get(id).map(|t| t.record()))
+    }
+
+    fn count(&self) -> usize {
+        self.tenants.len()
+    }
+}
+
+/// The writer reads the manager through a weak handle, so it never keeps the manager alive.
+struct WeakSource(std::sync::Weak<Manager>);
+
+impl registry::Source for WeakSource {
+    fn records(&self) -> Option<Vec<TenantRecord>> {
+        registry::Source::records(&*self.0.upgrade()?)
+    }
+
+    fn record(&self, id: &str) -> Option<Option<TenantRecord>> {
+        registry::Source::record(&*self.0.upgrade()?, id)
+    }
+
+    fn count(&self) -> usize {
+        self.0.upgrade().map_or(0, |m| m.count())
     }
 }
