@@ -597,3 +597,21 @@ fn passing_eighty_percent_warns_once_per_crossing() {
     set(&mut t, "k0", b"y").unwrap();
     assert_eq!(warnings(&mut a), 2);
 }
+
+#[test]
+fn tenant_info_meters_the_commands_a_tenant_ran() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &[]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let processed = |a: &mut Connection| {
+        int(&map(cmd("TENANT.INFO").arg("acme").query(a).unwrap())["commands_processed"])
+    };
+    let base = processed(&mut a);
+    for i in 0..5 {
+        let _: () = cmd("SET").arg("k").arg(i).query(&mut t).unwrap();
+    }
+    // A refused command is not metered.
+    assert!(cmd("NOSUCHCOMMAND").query::<()>(&mut t).is_err());
+    assert_eq!(processed(&mut a), base + 5);
+}

@@ -192,7 +192,11 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
     };
     let reply = handler(&mut ctx, &args).unwrap_or_else(Reply::Error);
     let usec = ctx.session.clock.lap_us();
-    ctx.session.counters.record_call(id, usec, reply.is_error());
+    let counters = &mut ctx.session.counters;
+    counters.record_call(id, usec, reply.is_error());
+    if ctx.session.tenant.is_some() {
+        ctx.session.counters.tenant_commands += 1;
+    }
     reply
 }
 

@@ -105,9 +105,15 @@ pub fn check_bound(
         if ops > 0 {
             if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
                 t.rejections.count(Resource::Ops);
-                // At least a millisecond: the timer's resolution, and a floor on how often a
-                // flooding connection is woken to be refused again.
-                let pause = std::time::Duration::from_millis(retry_ms.max(1));
+                // The connection's fair share of the rate: with n connections flooding, each
+                // may expect a turn every n/ops seconds, so waking it sooner only buys more
+                // refusals. At least a millisecond (the timer's resolution), at most a second.
+                let share_ms = t
+                    .connections
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .saturating_mul(1000)
+                    / ops;
+                let pause = std::time::Duration::from_millis(retry_ms.max(share_ms).clamp(1, 1000));
                 session.throttle_until = Some(session.clock.last + pause);
                 let e = QuotaError::RateLimited {
                     limit: ops,

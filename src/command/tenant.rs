@@ -221,6 +221,10 @@ fn info_map(t: &Arc<Tenant>) -> Reply {
         ("eviction", Reply::bulk(r.eviction.clone())),
         ("tokens", Reply::Int(r.tokens.len() as i64)),
         (
+            "commands_processed",
+            Reply::Int(t.commands.load(Relaxed) as i64),
+        ),
+        (
             "evicted_keys",
             Reply::Int(t.data.usage.evicted.load(Relaxed) as i64),
         ),

@@ -164,6 +164,9 @@ impl Default for Clock {
 #[derive(Default)]
 pub struct Counters {
     pub commands: u64,
+    /// Commands run for the bound tenant, added to its meter once per batch (and before the
+    /// connection re-binds).
+    pub tenant_commands: u64,
     pub hits: u64,
     pub misses: u64,
     /// Per-command (registry id, calls, usec, failed) of this batch. A batch touches few
@@ -251,6 +254,7 @@ impl Session {
 
     /// Returns to the global context.
     pub fn unbind(&mut self) {
+        self.flush_tenant_commands();
         if let Some(b) = self.tenant.take() {
             if b.counted {
                 b.tenant.connections.fetch_sub(1, Relaxed);
@@ -298,6 +302,7 @@ impl Session {
                 *by_code.entry(code).or_insert(0) += n;
             }
         }
+        self.flush_tenant_commands();
         let c = &mut self.counters;
         if c.commands > 0 {
             stats.commands_processed.fetch_add(c.commands, Relaxed);
@@ -309,6 +314,13 @@ impl Session {
             stats.keyspace_misses.fetch_add(c.misses, Relaxed);
         }
         (c.commands, c.hits, c.misses) = (0, 0, 0);
+    }
+
+    fn flush_tenant_commands(&mut self) {
+        let n = std::mem::take(&mut self.counters.tenant_commands);
+        if let (Some(b), true) = (&self.tenant, n > 0) {
+            b.tenant.commands.fetch_add(n, Relaxed);
+        }
     }
 
     pub fn id(&self) -> u64 {

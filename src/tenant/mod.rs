@@ -192,6 +192,8 @@ pub struct Tenant {
     mem_limit: AtomicU64,
     request_limit: AtomicU64,
     eviction: AtomicU8,
+    /// Commands its connections ran (refusals excluded): the usage meter.
+    pub commands: AtomicU64,
     pub limiter: quota::RateLimiter,
     pub meter: quota::OpsMeter,
     pub rejections: quota::Rejections,
@@ -216,6 +218,7 @@ impl Tenant {
             mem_limit: AtomicU64::new(record.limits.memory),
             request_limit: AtomicU64::new(record.limits.request),
             eviction: AtomicU8::new(Eviction::parse(&record.eviction) as u8),
+            commands: AtomicU64::new(0),
             limiter: Default::default(),
             meter: Default::default(),
             rejections: Default::default(),
