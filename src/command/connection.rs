@@ -204,6 +204,8 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     s.set_proto(Proto::Resp2);
     s.reply_mode = ReplyMode::On;
     s.set_name(None);
+    s.multi = None;
+    s.unwatch_all();
     s.unbind();
     s.authenticated = !ctx.server.auth_required();
     s.server_admin = s.authenticated;

@@ -107,14 +107,81 @@ fn unknown_command(args: &[Bytes]) -> CmdError {
 pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -> Reply {
     session.counters.commands += 1;
     let reply = match check(server, session, &args) {
+        Ok(id) if session.multi.is_some() && !controls_transaction(id) => {
+            queue(server, session, id, args)
+        }
         Ok(id) => run(server, session, id, args),
         Err((id, e)) => {
             if let Some(id) = id {
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
             }
+            // A command refused while queueing dooms the transaction (Redis's
+            // `flagTransaction`).
+            if let Some(m) = session.multi.as_mut() {
+                m.aborted = true;
+            }
             Reply::Error(e)
         }
     };
+    if let Reply::Error(e) = &reply {
+        count_error(session, e);
+    }
+    reply
+}
+
+/// Commands that run at once inside MULTI rather than being queued (as in Redis's
+/// `processCommand`).
+fn controls_transaction(id: usize) -> bool {
+    matches!(
+        REGISTRY.entries[id].spec.name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Queues a checked command inside MULTI.
+fn queue(server: &Server, session: &mut Session, id: usize, args: Vec<Bytes>) -> Reply {
+    let spec = REGISTRY.entries[id].spec;
+    let refusal = if spec.has(flags::NO_MULTI) {
+        Some(CmdError::err(
+            "ERR Command not allowed inside a transaction",
+        ))
+    } else if session.tenant.is_none()
+        && !matches!(
+            tenancy::resolve_global_names(server, spec, &args, session.db),
+            Ok(None)
+        )
+    {
+        // EXEC holds one store's gate; a command reaching into another tenant's data could
+        // not be made atomic with it.
+        Some(CmdError::err(
+            "ERR tenant global names (__tenant:<id>:) cannot be used inside MULTI",
+        ))
+    } else {
+        None
+    };
+    let multi = session.multi.as_mut().expect("queueing inside MULTI");
+    match refusal {
+        Some(e) => {
+            multi.aborted = true;
+            count_error(session, &e);
+            Reply::Error(e)
+        }
+        None => {
+            multi.queue.push((id, args));
+            Reply::Status("QUEUED".into())
+        }
+    }
+}
+
+/// Runs one command of an EXEC (checked when it was queued).
+pub fn run_queued(
+    server: &Arc<Server>,
+    session: &mut Session,
+    id: usize,
+    args: Vec<Bytes>,
+) -> Reply {
+    session.counters.commands += 1;
+    let reply = run(server, session, id, args);
     if let Reply::Error(e) = &reply {
         count_error(session, e);
     }
@@ -167,6 +234,8 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
         .handler
         .expect("non-container commands have handlers");
     let now = session.clock.now_ms();
+    // EXEC of another connection on this data must not interleave with this command.
+    session.hold_gate(resolved.as_ref().map(|t| &t.data));
     // Memory and key quotas of the tenant whose data the command writes (held until the
     // command has finished).
     let _reservation = {

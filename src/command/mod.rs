@@ -17,6 +17,7 @@ pub mod string;
 pub mod syntax;
 pub mod tenancy;
 pub mod tenant;
+pub mod transaction;
 pub mod zset;
 
 use crate::protocol::Reply;

@@ -103,6 +103,8 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
         loop {
             session.begin_batch();
             let step = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
+            // Never held across an await: other connections' EXEC waits for it.
+            session.release_gate();
             session.flush_counters(server);
             if !out.is_empty() {
                 if stream.write_all(&out).await.is_err() {

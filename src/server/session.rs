@@ -93,6 +93,26 @@ pub struct Bound {
 }
 
 /// State of one connection, owned by its task.
+type GateGuard = parking_lot::ArcRwLockReadGuard<parking_lot::RawRwLock, ()>;
+
+/// A transaction being queued.
+#[derive(Default)]
+pub struct Multi {
+    /// Registry ids and arguments, checked when queued.
+    pub queue: Vec<(usize, Vec<Bytes>)>,
+    /// A command was refused while queueing: EXEC will answer EXECABORT.
+    pub aborted: bool,
+}
+
+/// One WATCHed key.
+pub struct Watched {
+    pub keyspace: Arc<crate::storage::keyspace::Keyspace>,
+    pub key: Bytes,
+    /// The key's expiry when it was watched, if it was live and had one: EXEC fails if that
+    /// moment has passed, even before the key is reclaimed (Redis 7's `isWatchedKeyExpired`).
+    pub expire_at: u64,
+}
+
 pub struct Session {
     pub handle: Arc<ClientHandle>,
     pub proto: Proto,
@@ -112,6 +132,15 @@ pub struct Session {
     /// Close once the current replies are written (QUIT, SHUTDOWN, CLIENT KILL of self).
     pub closing: bool,
     pub clock: Clock,
+    /// MULTI: the queued commands, once MULTI was called.
+    pub multi: Option<Multi>,
+    /// WATCHed keys, and the signal their keyspaces fire when one changes.
+    pub watched: Vec<Watched>,
+    pub watch_signal: Arc<crate::storage::watch::Signal>,
+    /// The shared hold on the current store's `exec_gate` for this batch (see `hold_gate`).
+    gate: Option<(Arc<TenantData>, GateGuard)>,
+    /// Running an EXEC: its commands already hold the store's gate exclusively.
+    pub in_exec: bool,
     /// Set when a command was refused by the tenant's ops/s limit: the connection reads no
     /// more input until then. A client flooding past its limit then waits instead of spinning
     /// on refusals, so the refusals cost the server (and its other tenants) next to nothing.
@@ -207,6 +236,11 @@ impl Session {
             closing: false,
             clock: Clock::new(),
             throttle_until: None,
+            multi: None,
+            watched: Vec::new(),
+            watch_signal: Default::default(),
+            gate: None,
+            in_exec: false,
             counters: Counters::default(),
         }
     }
@@ -321,6 +355,41 @@ impl Session {
         if let (Some(b), true) = (&self.tenant, n > 0) {
             b.tenant.commands.fetch_add(n, Relaxed);
         }
+    }
+
+    /// Holds `store`'s exec gate shared, unless already held (or inside EXEC, which holds it
+    /// exclusively). One gate at a time: switching stores releases the old one first, so a
+    /// connection never waits for a gate while holding another.
+    /// `None` means the session's own store. Clones an `Arc` only when taking the gate (once
+    /// per batch): a clone per command would bounce the store's reference count between
+    /// worker threads.
+    pub fn hold_gate(&mut self, other: Option<&Arc<TenantData>>) {
+        if self.in_exec {
+            return;
+        }
+        let store = other.unwrap_or(&self.store);
+        if let Some((held, _)) = &self.gate {
+            if Arc::ptr_eq(held, store) {
+                return;
+            }
+        }
+        let store = store.clone();
+        self.gate = None;
+        let guard = store.exec_gate.read_arc();
+        self.gate = Some((store, guard));
+    }
+
+    /// Releases the gate: at the end of every batch, before any await.
+    pub fn release_gate(&mut self) {
+        self.gate = None;
+    }
+
+    /// Forgets every WATCH (EXEC, DISCARD, UNWATCH, RESET).
+    pub fn unwatch_all(&mut self) {
+        for w in self.watched.drain(..) {
+            w.keyspace.watchers.unregister(&w.key, &self.watch_signal);
+        }
+        self.watch_signal.reset();
     }
 
     pub fn id(&self) -> u64 {

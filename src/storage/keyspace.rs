@@ -11,6 +11,7 @@
 //! keyspace's and tenant's atomic totals in the same place, so nobody outside storage reports deltas.
 
 use super::value::{entry_size, Entry, Key, Value};
+use super::watch::Watchers;
 use indexmap::map::RawEntryApiV1;
 use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
@@ -109,6 +110,8 @@ pub struct Keyspace {
     /// sampled by the active expiry sweep and smoothed as Redis does.
     avg_ttl: std::sync::atomic::AtomicU64,
     usage: Arc<Usage>,
+    /// Connections watching (WATCH) or waiting on (blocking commands) this keyspace's keys.
+    pub watchers: Watchers,
 }
 
 /// Changes to a keyspace's totals. Shard counters are exact and updated under the shard lock
@@ -133,11 +136,13 @@ impl Delta {
     }
 }
 
-/// Removes the entry at `idx` (the last entry takes its place) and accounts it.
-fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta) -> Entry {
+/// Removes the entry at `idx` (the last entry takes its place), accounts it, and touches its
+/// key for watchers.
+fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta, w: &Watchers) -> Entry {
     let (k, e) = shard.map.swap_remove_index(idx).expect("index in range");
     let vol = if e.expire_at != 0 { -1 } else { 0 };
     d.account(shard, -1, -(entry_size(&k, &e.value) as i64), vol);
+    w.touch(k.as_bytes());
     e
 }
 
@@ -193,6 +198,7 @@ impl Keyspace {
             expired: Default::default(),
             avg_ttl: Default::default(),
             usage,
+            watchers: Watchers::default(),
         }
     }
 
@@ -304,6 +310,9 @@ impl Keyspace {
             keys += map.len();
             old.push(map);
         }
+        // Watchers of keys that existed learn of it (Redis's `touchAllWatchedKeysInDb`).
+        self.watchers
+            .touch_where(|k| old[self.shard_of(k)].contains_key(k));
         Flushed { maps: old, keys }
     }
 
@@ -400,7 +409,7 @@ impl Keyspace {
                 continue;
             };
             let mut d = Delta::default();
-            remove_at(&mut shard, idx, &mut d);
+            remove_at(&mut shard, idx, &mut d, &self.watchers);
             drop(shard);
             self.publish(&d);
             self.usage.evicted.fetch_add(1, Relaxed);
@@ -433,7 +442,7 @@ impl Keyspace {
                     expired: 1,
                     ..Delta::default()
                 };
-                remove_at(&mut shard, r, &mut d);
+                remove_at(&mut shard, r, &mut d, &self.watchers);
                 self.publish(&d);
                 break;
             }
@@ -463,7 +472,7 @@ impl Keyspace {
                 steps += 1;
                 let at = shard.map[p].expire_at;
                 if at != 0 && at <= now {
-                    remove_at(&mut shard, p, &mut d);
+                    remove_at(&mut shard, p, &mut d, &self.watchers);
                     reclaimed += 1;
                 } else if at != 0 {
                     ttl_sum = ttl_sum.saturating_add(at - now);
@@ -522,7 +531,8 @@ impl<'a> Txn<'a> {
     /// An expired key found on the way is reclaimed (lazy expiry).
     fn find(&mut self, key: &[u8]) -> (Loc, Option<usize>) {
         let now = self.now;
-        let loc = self.ks.locate(key);
+        let ks = self.ks;
+        let loc = ks.locate(key);
         let (shard, delta) = self.parts(loc.shard);
         let idx = shard
             .map
@@ -530,7 +540,7 @@ impl<'a> Txn<'a> {
             .index_from_hash(loc.hash, |k| k.as_bytes() == key);
         match idx {
             Some(i) if is_expired(&shard.map[i], now) => {
-                remove_at(shard, i, delta);
+                remove_at(shard, i, delta, &ks.watchers);
                 delta.expired += 1;
                 (loc, None)
             }
@@ -567,6 +577,7 @@ impl<'a> Txn<'a> {
         use indexmap::map::raw_entry_v1::RawEntryMut;
         let now = self.now;
         let loc = self.ks.locate(key);
+        self.ks.watchers.touch(key);
         let (shard, delta) = self.parts(loc.shard);
         let new_entry = Entry {
             value,
@@ -610,8 +621,10 @@ impl<'a> Txn<'a> {
 
     fn update_at<R>(&mut self, loc: Loc, idx: usize, f: impl FnOnce(&mut Value) -> R) -> R {
         let now = self.now;
+        let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
         let (k, e) = shard.map.get_index_mut(idx).expect("live index");
+        ks.watchers.touch(k.as_bytes());
         let before = entry_size(k, &e.value) as i64;
         let r = f(&mut e.value);
         touch(e, now);
@@ -662,9 +675,10 @@ impl<'a> Txn<'a> {
             }
         };
         let r = self.update_at(loc, idx, f);
+        let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
         if shard.map[idx].value.is_empty_collection() {
-            remove_at(shard, idx, delta);
+            remove_at(shard, idx, delta, &ks.watchers);
         }
         Some(r)
     }
@@ -672,8 +686,9 @@ impl<'a> Txn<'a> {
     /// Deletes a key; returns its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (loc, idx) = self.find(key);
+        let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
-        Some(remove_at(shard, idx?, delta))
+        Some(remove_at(shard, idx?, delta, &ks.watchers))
     }
 
     /// Sets (or with 0 clears) a live key's expiry. False when the key is missing.
@@ -681,6 +696,7 @@ impl<'a> Txn<'a> {
         let (loc, Some(idx)) = self.find(key) else {
             return false;
         };
+        self.ks.watchers.touch(key);
         let (shard, delta) = self.parts(loc.shard);
         let e = &mut shard.map[idx];
         let vol = (expire_at != 0) as i64 - (e.expire_at != 0) as i64;

@@ -10,6 +10,7 @@ pub mod keyspace;
 pub mod list;
 pub mod set;
 pub mod value;
+pub mod watch;
 pub mod zset;
 
 use keyspace::{Keyspace, Usage};
@@ -20,6 +21,10 @@ use std::sync::{Arc, OnceLock};
 pub struct TenantData {
     dbs: Box<[OnceLock<Arc<Keyspace>>]>,
     pub usage: Arc<Usage>,
+    /// Makes EXEC atomic for this data's clients, and only theirs: a connection holds it
+    /// shared while it runs a batch of commands here, EXEC holds it exclusively. Per batch,
+    /// not per command, so pipelines pay for it once.
+    pub exec_gate: Arc<parking_lot::RwLock<()>>,
 }
 
 impl TenantData {
@@ -27,6 +32,7 @@ impl TenantData {
         TenantData {
             dbs: (0..databases).map(|_| OnceLock::new()).collect(),
             usage: Arc::default(),
+            exec_gate: Arc::default(),
         }
     }
 

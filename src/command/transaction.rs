@@ -1,0 +1,120 @@
+//! Transactions (Redis's `multi.c`): MULTI queues, EXEC runs the queue atomically, DISCARD
+//! drops it, WATCH makes EXEC conditional on keys staying untouched.
+//!
+//! Queueing happens at the dispatch point (`dispatch::queue`): each command is checked as it
+//! arrives (lookup, arity, authentication, role, tenant state, ops/s limit), and a refusal
+//! dooms the transaction (EXECABORT), as in Redis. EXEC holds its store's `exec_gate`
+//! exclusively while the queue runs, and every other connection working in that store holds it
+//! shared for each batch of commands: so EXEC is atomic with respect to the tenant's other
+//! clients, and never waits for, nor delays, another tenant's.
+//!
+//! WATCH registers the connection's signal in the keyspace (`storage::watch`); every change
+//! storage makes to the key (write, delete, expiry, eviction, FLUSHDB, RENAME) fires it.
+
+use super::dispatch::{self, Ctx};
+use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
+use crate::protocol::{CmdError, Reply};
+use crate::server::session::{Multi, Watched};
+use bytes::Bytes;
+
+const T: &[&str] = &["@fast", "@transaction"];
+const G: &str = "transactions";
+
+#[rustfmt::skip]
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, T, &[], multi, "Starts a transaction.", "1.2.0", G, "O(1)"),
+    cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, &["@slow", "@transaction"], &[], exec, "Executes all commands in a transaction.", "1.2.0", G, "Depends on commands in the transaction"),
+    cmd("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, T, &[], discard, "Discards a transaction.", "2.0.0", G, "O(N), when N is the number of queued commands"),
+    cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, T, &[KeySpec::range(1, -1, 1, RO)], watch, "Monitors changes to keys to determine the execution of a transaction.", "2.2.0", G, "O(1) for every key.").args("key [key ...]"),
+    cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, T, &[], unwatch, "Forgets about watched keys of a transaction.", "2.2.0", G, "O(1)"),
+];
+
+/// MULTI
+fn multi(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    if ctx.session.multi.is_some() {
+        return Err(CmdError::err("ERR MULTI calls can not be nested"));
+    }
+    ctx.session.multi = Some(Multi::default());
+    Ok(Reply::Ok)
+}
+
+/// DISCARD
+fn discard(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    if ctx.session.multi.take().is_none() {
+        return Err(CmdError::err("ERR DISCARD without MULTI"));
+    }
+    ctx.session.unwatch_all();
+    Ok(Reply::Ok)
+}
+
+/// EXEC
+fn exec(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    let Some(multi) = ctx.session.multi.take() else {
+        return Err(CmdError::err("ERR EXEC without MULTI"));
+    };
+    let now = ctx.now;
+    let s = &mut *ctx.session;
+    let touched = s.watch_signal.fired()
+        || s.watched
+            .iter()
+            .any(|w| w.expire_at != 0 && w.expire_at <= now);
+    s.unwatch_all();
+    if multi.aborted {
+        return Err(CmdError::err(
+            "EXECABORT Transaction discarded because of previous errors.",
+        ));
+    }
+    if touched {
+        return Ok(Reply::NilArray);
+    }
+    // Exclusive for the whole queue. The shared hold this batch took is released first: a
+    // connection never waits for a gate while holding one.
+    s.release_gate();
+    let store = s.store.clone();
+    let _exclusive = store.exec_gate.write();
+    s.in_exec = true;
+    let replies = multi
+        .queue
+        .into_iter()
+        .map(|(id, args)| dispatch::run_queued(ctx.server, ctx.session, id, args))
+        .collect();
+    ctx.session.in_exec = false;
+    Ok(Reply::Array(replies))
+}
+
+/// WATCH key [key ...]
+fn watch(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if ctx.session.multi.is_some() {
+        return Err(CmdError::err("ERR WATCH inside MULTI is not allowed"));
+    }
+    let ks = ctx.db().clone();
+    let signal = ctx.session.watch_signal.clone();
+    let mut t = ks.txn(ctx.now, &a[1..]);
+    for key in &a[1..] {
+        let already = ctx
+            .session
+            .watched
+            .iter()
+            .any(|w| std::sync::Arc::ptr_eq(&w.keyspace, &ks) && w.key == key);
+        if already {
+            continue;
+        }
+        let expire_at = t.peek(key).map_or(0, |e| e.expire_at);
+        // Registered under the key's shard lock: no write can land between the look and the
+        // registration unseen.
+        ks.watchers.register(key, &signal);
+        ctx.session.watched.push(Watched {
+            keyspace: ks.clone(),
+            key: key.clone(),
+            expire_at,
+        });
+    }
+    drop(t);
+    Ok(Reply::Ok)
+}
+
+/// UNWATCH
+fn unwatch(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    ctx.session.unwatch_all();
+    Ok(Reply::Ok)
+}

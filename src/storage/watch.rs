@@ -1,0 +1,162 @@
+//! Connections waiting on keys: WATCH (EXEC must fail once a watched key changed) and blocking
+//! commands (BLPOP and friends wake when a key they wait on is written).
+//!
+//! Each keyspace keeps a registry from key to the signals of the connections interested in it.
+//! Every mutation storage makes (writes, deletes, expiry, eviction, flushes) touches its key,
+//! which fires and forgets every signal registered for it: a fired signal stays fired, and a
+//! connection that wants to keep waiting registers again. With nobody watching, a touch costs
+//! one relaxed load of a counter that only WATCH and blocking commands write, so the write
+//! path pays nothing for the feature. The registry lives in the keyspace, so one tenant's
+//! writes can never fire another tenant's signals.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+
+/// One connection's interest: fired once any key it was registered for is touched.
+#[derive(Default)]
+pub struct Signal {
+    fired: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Signal {
+    pub fn new() -> Arc<Signal> {
+        Arc::default()
+    }
+
+    pub fn fired(&self) -> bool {
+        self.fired.load(Ordering::Acquire)
+    }
+
+    /// Re-arms the signal (a blocked connection about to wait again).
+    pub fn reset(&self) {
+        self.fired.store(false, Ordering::Release);
+    }
+
+    pub fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Waits until fired (returns at once if it already was).
+    pub async fn wait(&self) {
+        while !self.fired() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// Key → the signals registered for it (weak: a closed connection's drop out by themselves).
+type Registry = HashMap<Box<[u8]>, Vec<Weak<Signal>>>;
+
+#[derive(Default)]
+pub struct Watchers {
+    map: Mutex<Registry>,
+    /// Keys in `map`: lets `touch` skip the lock when nobody waits on anything.
+    keys: AtomicUsize,
+}
+
+impl Watchers {
+    /// Registers `signal` for `key` until the key is next touched.
+    pub fn register(&self, key: &[u8], signal: &Arc<Signal>) {
+        let mut map = self.map.lock();
+        let list = map.entry(key.into()).or_default();
+        list.retain(|w| w.strong_count() > 0);
+        if !list
+            .iter()
+            .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(signal)))
+        {
+            list.push(Arc::downgrade(signal));
+        }
+        self.keys.store(map.len(), Ordering::Relaxed);
+    }
+
+    /// Drops `signal`'s registration for `key` (UNWATCH, a blocked connection giving up).
+    pub fn unregister(&self, key: &[u8], signal: &Arc<Signal>) {
+        let mut map = self.map.lock();
+        if let Some(list) = map.get_mut(key) {
+            list.retain(|w| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), Arc::as_ptr(signal)));
+            if list.is_empty() {
+                map.remove(key);
+            }
+        }
+        self.keys.store(map.len(), Ordering::Relaxed);
+    }
+
+    /// The key changed: fires everyone registered for it.
+    pub fn touch(&self, key: &[u8]) {
+        if self.keys.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let fired = {
+            let mut map = self.map.lock();
+            let fired = map.remove(key);
+            self.keys.store(map.len(), Ordering::Relaxed);
+            fired
+        };
+        for s in fired.into_iter().flatten().filter_map(|w| w.upgrade()) {
+            s.fire();
+        }
+    }
+
+    /// Fires the registrations of every key `changed` accepts (FLUSHDB: the keys that existed).
+    pub fn touch_where(&self, mut changed: impl FnMut(&[u8]) -> bool) {
+        if self.keys.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut fired = Vec::new();
+        {
+            let mut map = self.map.lock();
+            map.retain(|k, list| {
+                if changed(k) {
+                    fired.append(list);
+                    false
+                } else {
+                    true
+                }
+            });
+            self.keys.store(map.len(), Ordering::Relaxed);
+        }
+        for s in fired.into_iter().filter_map(|w| w.upgrade()) {
+            s.fire();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touch_fires_once_and_only_for_its_key() {
+        let w = Watchers::default();
+        let (a, b) = (Signal::new(), Signal::new());
+        w.register(b"k", &a);
+        w.register(b"k", &a);
+        w.register(b"other", &b);
+        w.touch(b"nope");
+        assert!(!a.fired() && !b.fired());
+        w.touch(b"k");
+        assert!(a.fired() && !b.fired());
+        // Fired registrations are forgotten: a re-armed signal needs registering again.
+        a.reset();
+        w.touch(b"k");
+        assert!(!a.fired());
+        w.unregister(b"other", &b);
+        w.touch(b"other");
+        assert!(!b.fired());
+        assert_eq!(w.keys.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn touch_where_fires_the_accepted_keys() {
+        let w = Watchers::default();
+        let (a, b) = (Signal::new(), Signal::new());
+        w.register(b"exists", &a);
+        w.register(b"missing", &b);
+        w.touch_where(|k| k == b"exists");
+        assert!(a.fired() && !b.fired());
+    }
+}
