@@ -1,6 +1,7 @@
 //! Commands: the table (`spec`), the key-spec interpreter (`keys`), the registry, the single
 //! dispatch path, and one module per command family with its table and handlers.
 
+pub mod blocking;
 pub mod connection;
 pub mod dispatch;
 pub mod hash;

@@ -122,6 +122,21 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             if step == Step::Close || session.closing {
                 return;
             }
+            if step == Step::Blocked {
+                match wait_blocked(
+                    server,
+                    stream,
+                    &mut session,
+                    &mut inbuf,
+                    &mut out,
+                    &mut killed,
+                )
+                .await
+                {
+                    Some(()) => continue,
+                    None => return,
+                }
+            }
             if let Some(until) = session.throttle_until.take() {
                 tokio::select! {
                     _ = tokio::time::sleep_until(until.into()) => {}
@@ -132,6 +147,76 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
                 break;
             }
         }
+    }
+}
+
+/// Waits for a parked connection's keys, its timeout, or the client leaving; writes the
+/// reply. Input arriving meanwhile is buffered, not run (as Redis does). None: close.
+async fn wait_blocked(
+    server: &Arc<Server>,
+    stream: &mut TcpStream,
+    session: &mut Session,
+    inbuf: &mut BytesMut,
+    out: &mut BytesMut,
+    killed: &mut std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+) -> Option<()> {
+    loop {
+        let (signal, deadline) = {
+            let b = session.blocked.as_ref().expect("blocked");
+            (b.signal.clone(), b.deadline)
+        };
+        let timeout = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = signal.wait() => {
+                // Leave the queues before running again: the retry registers afresh if it
+                // has to wait once more.
+                let mut b = session.blocked.take().expect("blocked");
+                let (args, deadline) = (std::mem::take(&mut b.args), b.deadline);
+                b.served = true;
+                drop(b);
+                session.begin_batch();
+                let reply = dispatch::dispatch(server, session, args);
+                session.release_gate();
+                session.flush_counters(server);
+                if let Some(again) = session.blocked.as_mut() {
+                    // Someone else took it: wait again, until the original deadline.
+                    again.deadline = deadline;
+                    continue;
+                }
+                write_reply(session, &reply, out);
+            }
+            _ = timeout => {
+                let b = session.blocked.take().expect("blocked");
+                write_reply(session, &b.on_timeout, out);
+            }
+            r = stream.read_buf(inbuf) => {
+                match r {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => {
+                        server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                        if inbuf.len() as i64 > server.params.client_query_buffer_limit() {
+                            return None;
+                        }
+                        continue;
+                    }
+                }
+            }
+            _ = killed.as_mut() => return None,
+        }
+        if stream.write_all(out).await.is_err() {
+            return None;
+        }
+        server
+            .stats
+            .net_output_bytes
+            .fetch_add(out.len() as u64, Relaxed);
+        out.clear();
+        return Some(());
     }
 }
 
@@ -146,6 +231,8 @@ enum Step {
     Flush,
     /// A framing error: close.
     Close,
+    /// A blocking command parked the connection: wait, then run the rest.
+    Blocked,
 }
 
 /// Parses and executes the complete requests in `inbuf`, appending replies to `out`, until the
@@ -170,6 +257,10 @@ fn process_input(
         match parser.next(inbuf, limits) {
             Ok(Parsed::Command(args)) => {
                 let reply = dispatch::dispatch(server, session, args);
+                if session.blocked.is_some() {
+                    // The reply comes when the wait ends; later input waits for it.
+                    return Step::Blocked;
+                }
                 write_reply(session, &reply, out);
                 if session.closing {
                     return Step::NeedInput;

@@ -1,7 +1,7 @@
 //! Per-connection state (`Session`) and the slice of it other connections may see or act on
 //! (`ClientHandle`: CLIENT LIST / INFO / KILL, shutdown).
 
-use crate::protocol::Proto;
+use crate::protocol::{Proto, Reply};
 use crate::storage::TenantData;
 use crate::tenant::manager::TokenGrant;
 use crate::tenant::quota::QuotaError;
@@ -104,6 +104,34 @@ pub struct Multi {
     pub aborted: bool,
 }
 
+/// A connection parked by a blocking command (see `command::blocking`).
+pub struct Blocked {
+    /// The command, run again when a key is written.
+    pub args: Vec<Bytes>,
+    pub deadline: Option<Instant>,
+    pub keys: Vec<(Arc<crate::storage::keyspace::Keyspace>, Bytes)>,
+    pub signal: Arc<crate::storage::watch::Signal>,
+    /// The reply when the timeout passes.
+    pub on_timeout: Reply,
+    /// The command ran to completion after a wake-up (then the wake-up was used).
+    pub served: bool,
+}
+
+impl Drop for Blocked {
+    /// Leaves the keys' queues. A wake-up this client received but did not use (it timed out,
+    /// disconnected or found the key taken) is passed on to the next waiter, so no blocked
+    /// client is left asleep with data ready.
+    fn drop(&mut self) {
+        let pass_on = self.signal.fired() && !self.served;
+        for (ks, k) in &self.keys {
+            ks.watchers.unregister(k, &self.signal);
+            if pass_on {
+                ks.watchers.touch(k);
+            }
+        }
+    }
+}
+
 /// One WATCHed key.
 pub struct Watched {
     pub keyspace: Arc<crate::storage::keyspace::Keyspace>,
@@ -141,6 +169,9 @@ pub struct Session {
     gate: Option<(Arc<TenantData>, GateGuard)>,
     /// Running an EXEC: its commands already hold the store's gate exclusively.
     pub in_exec: bool,
+    /// Parked by a blocking command, and the signal its keys fire.
+    pub blocked: Option<Blocked>,
+    pub block_signal: Arc<crate::storage::watch::Signal>,
     /// Set when a command was refused by the tenant's ops/s limit: the connection reads no
     /// more input until then. A client flooding past its limit then waits instead of spinning
     /// on refusals, so the refusals cost the server (and its other tenants) next to nothing.
@@ -241,6 +272,8 @@ impl Session {
             watch_signal: Default::default(),
             gate: None,
             in_exec: false,
+            blocked: None,
+            block_signal: crate::storage::watch::Signal::exclusive(),
             counters: Counters::default(),
         }
     }

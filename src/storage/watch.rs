@@ -19,11 +19,23 @@ use std::sync::{Arc, Weak};
 pub struct Signal {
     fired: AtomicBool,
     notify: tokio::sync::Notify,
+    /// A blocked client's signal: a touch wakes only the longest-waiting exclusive signal of
+    /// the key (first come, first served); the woken client's own pop touches the key again
+    /// if something is left, which wakes the next. WATCH signals are all fired.
+    exclusive: bool,
 }
 
 impl Signal {
     pub fn new() -> Arc<Signal> {
         Arc::default()
+    }
+
+    /// A signal for a blocked client (see `exclusive`).
+    pub fn exclusive() -> Arc<Signal> {
+        Arc::new(Signal {
+            exclusive: true,
+            ..Signal::default()
+        })
     }
 
     pub fn fired(&self) -> bool {
@@ -90,13 +102,34 @@ impl Watchers {
         if self.keys.load(Ordering::Relaxed) == 0 {
             return;
         }
-        let fired = {
+        let mut fired = Vec::new();
+        {
             let mut map = self.map.lock();
-            let fired = map.remove(key);
+            let Some(list) = map.get_mut(key) else {
+                return;
+            };
+            let mut woke_one = false;
+            // Registration order is arrival order: the first live exclusive signal is the
+            // longest-waiting blocked client.
+            list.retain(|w| match w.upgrade() {
+                None => false,
+                Some(s) if !s.exclusive => {
+                    fired.push(s);
+                    false
+                }
+                Some(s) if !woke_one => {
+                    woke_one = true;
+                    fired.push(s);
+                    false
+                }
+                Some(_) => true,
+            });
+            if list.is_empty() {
+                map.remove(key);
+            }
             self.keys.store(map.len(), Ordering::Relaxed);
-            fired
-        };
-        for s in fired.into_iter().flatten().filter_map(|w| w.upgrade()) {
+        }
+        for s in fired {
             s.fire();
         }
     }
@@ -148,6 +181,19 @@ mod tests {
         w.touch(b"other");
         assert!(!b.fired());
         assert_eq!(w.keys.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_touch_wakes_only_the_longest_waiting_blocked_client() {
+        let w = Watchers::default();
+        let (first, second, watcher) = (Signal::exclusive(), Signal::exclusive(), Signal::new());
+        w.register(b"k", &first);
+        w.register(b"k", &second);
+        w.register(b"k", &watcher);
+        w.touch(b"k");
+        assert!(first.fired() && !second.fired() && watcher.fired());
+        w.touch(b"k");
+        assert!(second.fired());
     }
 
     #[test]

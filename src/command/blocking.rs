@@ -1,0 +1,67 @@
+//! What blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
+//! BZMPOP) share: their timeout argument, and how a handler that found nothing to pop parks
+//! its connection.
+//!
+//! A handler first tries the non-blocking operation. If nothing was ready it calls `block`
+//! while still holding the keys' shard locks, so no push can land unseen between the look and
+//! the registration. The connection then stops running its input, waits for the keys'
+//! signal (no polling), the timeout, or the client going away, and on a wake-up runs the same
+//! command again through dispatch. Wake-ups are first come, first served (`storage::watch`).
+//! Inside EXEC a blocking command never blocks: it answers as on timeout, as in Redis.
+
+use super::dispatch::Ctx;
+use crate::protocol::{CmdError, Reply};
+use crate::server::session::Blocked;
+use crate::storage::keyspace::Keyspace;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A blocking command's timeout in seconds (fractions allowed; 0 = forever), parsed as
+/// Redis's `getTimeoutFromObjectOrReply`: rounded up to whole milliseconds.
+pub fn timeout_arg(a: &Bytes) -> Result<Option<Duration>, CmdError> {
+    let secs: f64 = std::str::from_utf8(a)
+        .ok()
+        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
+        .and_then(|s| s.parse().ok())
+        .filter(|v: &f64| !v.is_nan())
+        .ok_or_else(|| CmdError::err("ERR timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(CmdError::err("ERR timeout is out of range"));
+    }
+    if ms < 0.0 {
+        return Err(CmdError::err("ERR timeout is negative"));
+    }
+    Ok((ms > 0.0).then(|| Duration::from_millis(ms as u64)))
+}
+
+/// Parks the connection on `keys` of `ks` until one is written, or `timeout` passes (then it
+/// gets `on_timeout`). Call with the keys' shard locks still held. Returns the reply to give
+/// now: `on_timeout` inside EXEC (never blocks), else a placeholder the connection discards.
+pub fn block(
+    ctx: &mut Ctx<'_>,
+    ks: &Arc<Keyspace>,
+    keys: &[Bytes],
+    timeout: Option<Duration>,
+    args: &[Bytes],
+    on_timeout: Reply,
+) -> Reply {
+    if ctx.session.in_exec {
+        return on_timeout;
+    }
+    let signal = ctx.session.block_signal.clone();
+    signal.reset();
+    for k in keys {
+        ks.watchers.register(k, &signal);
+    }
+    ctx.session.blocked = Some(Blocked {
+        args: args.to_vec(),
+        deadline: timeout.map(|t| ctx.session.clock.last + t),
+        keys: keys.iter().map(|k| (ks.clone(), k.clone())).collect(),
+        signal,
+        on_timeout,
+        served: false,
+    });
+    Reply::Nil
+}
