@@ -9,6 +9,7 @@
 //! Each handler checks its arguments in Redis's order (some parse numbers before looking the key
 //! up, some after), because that order decides which error a client sees.
 
+use super::blocking;
 use super::dispatch::Ctx;
 use super::spec::{cmd, flags::*, key_flags::*, Begin, CommandSpec, Find, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_LIST};
@@ -39,6 +40,17 @@ const K_MPOP: &[KeySpec] = &[KeySpec {
     },
     notes: "",
 }];
+/// BLMPOP's keys: as LMPOP's, one argument later (after the timeout).
+const K_BMPOP: &[KeySpec] = &[KeySpec {
+    flags: RW | ACCESS | DELETE,
+    begin: Begin::Index(2),
+    find: Find::Keynum {
+        keynum_idx: 0,
+        first_key: 1,
+        step: 1,
+    },
+    notes: "",
+}];
 const PUSH_COST: &str =
     "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 
@@ -61,6 +73,11 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("lmove", 5, WRITE | DENYOOM, L, K_MOVE, lmove, "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "6.2.0", G, "O(1)").args("source destination <LEFT | RIGHT> <LEFT | RIGHT>"),
     cmd("rpoplpush", 3, WRITE | DENYOOM, L, K_MOVE, rpoplpush, "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0", G, "O(1)").args("source destination"),
     cmd("lmpop", -4, WRITE, L, K_MPOP, lmpop, "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", "7.0.0", G, "O(N+M) where N is the number of provided keys and M is the number of elements returned.").args("numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
+    cmd("blpop", -3, WRITE | BLOCKING, L, &[KeySpec::range(1, -2, 1, RW | ACCESS | DELETE)], blpop, "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0", G, "O(N) where N is the number of provided keys.").args("key [key ...] timeout"),
+    cmd("brpop", -3, WRITE | BLOCKING, L, &[KeySpec::range(1, -2, 1, RW | ACCESS | DELETE)], brpop, "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0", G, "O(N) where N is the number of provided keys.").args("key [key ...] timeout"),
+    cmd("blmove", 6, WRITE | DENYOOM | BLOCKING, L, K_MOVE, blmove, "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "6.2.0", G, "O(1)").args("source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout"),
+    cmd("brpoplpush", 4, WRITE | DENYOOM | BLOCKING, L, K_MOVE, brpoplpush, "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "2.2.0", G, "O(1)").args("source destination timeout"),
+    cmd("blmpop", -5, WRITE | BLOCKING, L, K_BMPOP, blmpop, "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "7.0.0", G, "O(N+M) where N is the number of provided keys and M the number of elements returned.").args("timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]"),
 ];
 
 /// The list of a live key for writing, or WRONGTYPE.
@@ -343,13 +360,30 @@ pub(crate) fn pop_first(
 
 /// LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
 fn lmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    mpop_generic(ctx, a, 1, None)
+}
+
+/// BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
+fn blmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(&a[1])?;
+    mpop_generic(ctx, a, 2, Some(timeout))
+}
+
+/// The shared body of LMPOP and BLMPOP: `first` is numkeys' position; `timeout` is set for
+/// the blocking variant.
+fn mpop_generic(
+    ctx: &mut Ctx<'_>,
+    a: &[Bytes],
+    first: usize,
+    timeout: Option<Option<std::time::Duration>>,
+) -> Result<Reply, CmdError> {
     let numkeys = ranged(
-        &a[1],
+        &a[first],
         1,
         i64::MAX,
         Some("ERR numkeys should be greater than 0"),
     )? as usize;
-    let where_idx = match numkeys.checked_add(2) {
+    let where_idx = match numkeys.checked_add(first + 1) {
         Some(i) if i < a.len() => i,
         _ => return Err(CmdError::Syntax),
     };
@@ -371,18 +405,53 @@ fn lmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         }
     }
     let limits = ctx.server.params.encoding_limits();
-    let keys = &a[2..where_idx];
-    let mut t = ctx.db().txn(ctx.now, keys);
+    let keys = &a[first + 1..where_idx];
+    let ks = ctx.db().clone();
+    let mut t = ks.txn(ctx.now, keys);
     let popped = pop_first(&mut t, keys, front, count.unwrap_or(1), &limits)?;
-    drop(t);
     let Some(p) = popped else {
-        return Ok(Reply::NilArray);
+        return Ok(match timeout {
+            Some(timeout) => blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray),
+            None => Reply::NilArray,
+        });
     };
+    drop(t);
     let key = &keys[p.key];
     notify_popped(ctx, key, front, p.deleted);
     Ok(Reply::Array(vec![
         Reply::Bulk(key.clone()),
         members_reply(p.items.iter()),
+    ]))
+}
+
+/// BLPOP key [key ...] timeout
+fn blpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    bpop_generic(ctx, a, true)
+}
+
+/// BRPOP key [key ...] timeout
+fn brpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    bpop_generic(ctx, a, false)
+}
+
+/// The shared body of BLPOP and BRPOP (Redis's `blockingPopGenericCommand`): the timeout is
+/// checked first, then the keys in order; the first non-empty list is popped.
+fn bpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(&a[a.len() - 1])?;
+    let keys = &a[1..a.len() - 1];
+    let limits = ctx.server.params.encoding_limits();
+    let ks = ctx.db().clone();
+    let mut t = ks.txn(ctx.now, keys);
+    let Some(p) = pop_first(&mut t, keys, front, 1, &limits)? else {
+        return Ok(blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray));
+    };
+    drop(t);
+    let key = &keys[p.key];
+    notify_popped(ctx, key, front, p.deleted);
+    let item = p.items.into_iter().next().expect("popped one");
+    Ok(Reply::Array(vec![
+        Reply::Bulk(key.clone()),
+        Reply::bulk_from(item.as_bytes()),
     ]))
 }
 
@@ -472,21 +541,28 @@ pub(crate) fn notify_moved(
     notify_popped(ctx, src, from_front, src_deleted);
 }
 
-/// The shared body of LMOVE and RPOPLPUSH.
+/// The shared body of LMOVE and RPOPLPUSH, and with a `timeout` of BLMOVE and BRPOPLPUSH.
 fn move_generic(
     ctx: &mut Ctx<'_>,
     a: &[Bytes],
     from_front: bool,
     to_front: bool,
+    timeout: Option<Option<std::time::Duration>>,
 ) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let (src, dst) = (&a[1], &a[2]);
-    let mut t = ctx.db().txn(ctx.now, [src, dst]);
+    let ks = ctx.db().clone();
+    let mut t = ks.txn(ctx.now, [src, dst]);
     let moved = move_one(&mut t, src, dst, from_front, to_front, &limits)?;
-    drop(t);
     let Some(m) = moved else {
-        return Ok(Reply::Nil);
+        return Ok(match timeout {
+            Some(timeout) => {
+                blocking::block(ctx, &ks, std::slice::from_ref(src), timeout, a, Reply::Nil)
+            }
+            None => Reply::Nil,
+        });
     };
+    drop(t);
     notify_moved(ctx, src, dst, from_front, to_front, m.src_deleted);
     Ok(Reply::bulk_from(m.value.as_bytes()))
 }
@@ -495,12 +571,26 @@ fn move_generic(
 fn lmove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let from_front = parse_end(&a[3])?;
     let to_front = parse_end(&a[4])?;
-    move_generic(ctx, a, from_front, to_front)
+    move_generic(ctx, a, from_front, to_front, None)
+}
+
+/// BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout
+fn blmove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let from_front = parse_end(&a[3])?;
+    let to_front = parse_end(&a[4])?;
+    let timeout = blocking::timeout_arg(&a[5])?;
+    move_generic(ctx, a, from_front, to_front, Some(timeout))
+}
+
+/// BRPOPLPUSH source destination timeout
+fn brpoplpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(&a[3])?;
+    move_generic(ctx, a, false, true, Some(timeout))
 }
 
 /// RPOPLPUSH source destination
 fn rpoplpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    move_generic(ctx, a, false, true)
+    move_generic(ctx, a, false, true, None)
 }
 
 // ---------------------------------------------------------------------------------------------
