@@ -6,7 +6,9 @@
 //! by that id (`CommandStats`), so servers sharing a process (tests) do not share statistics.
 
 use super::spec::CommandSpec;
-use super::{connection, hash, introspection, keyspace, list, server, set, string, tenant, zset};
+use super::{
+    connection, hash, introspection, keyspace, list, pubsub, server, set, string, tenant, zset,
+};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
 
@@ -40,7 +42,7 @@ pub struct Registry {
 }
 
 /// All family tables, in the order `COMMAND` lists them.
-fn tables() -> [&'static [CommandSpec]; 10] {
+fn tables() -> [&'static [CommandSpec]; 11] {
     [
         connection::COMMANDS,
         server::COMMANDS,
@@ -51,6 +53,7 @@ fn tables() -> [&'static [CommandSpec]; 10] {
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        pubsub::COMMANDS,
         tenant::COMMANDS,
     ]
 }

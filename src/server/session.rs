@@ -1,6 +1,7 @@
 //! Per-connection state (`Session`) and the slice of it other connections may see or act on
 //! (`ClientHandle`: CLIENT LIST / INFO / KILL, shutdown).
 
+use super::pubsub::Subscriptions;
 use crate::protocol::Proto;
 use crate::storage::TenantData;
 use crate::tenant::manager::TokenGrant;
@@ -115,6 +116,11 @@ pub struct Session {
     /// Counters kept locally and added to the server's totals once per input batch, so the
     /// hot path does not touch shared cache lines for every command.
     pub counters: Counters,
+    /// Pub/Sub state, created by the first (P)SUBSCRIBE and kept for the connection's life.
+    pub pubsub: Option<Box<Subscriptions>>,
+    /// The command sent its reply through the Pub/Sub outbox ((P)(UN)SUBSCRIBE send one
+    /// frame per name): there is no other reply to write.
+    pub no_reply: bool,
 }
 
 /// The time source of one input batch. Clock reads are expensive enough to show in profiles
@@ -200,6 +206,30 @@ impl Session {
             closing: false,
             clock: Clock::new(),
             counters: Counters::default(),
+            pubsub: None,
+            no_reply: false,
+        }
+    }
+
+    /// The Pub/Sub namespace the connection acts in: its tenant's id, or `""` for the global
+    /// context (tenant ids are never empty).
+    pub fn namespace(&self) -> &str {
+        self.tenant_id().unwrap_or("")
+    }
+
+    /// Subscribed to at least one channel or pattern (Redis's `CLIENT_PUBSUB`).
+    pub fn subscribed(&self) -> bool {
+        self.pubsub.as_ref().is_some_and(|p| p.count() > 0)
+    }
+
+    /// After a rebind: subscriptions made in another tenant's namespace are dropped, so the
+    /// connection never keeps receiving the messages of a tenant it no longer acts in.
+    fn leave_foreign_subscriptions(&mut self) {
+        let ns = self.tenant.as_ref().map_or("", |b| b.tenant.id.as_str());
+        if let Some(p) = &mut self.pubsub {
+            if p.namespace().is_some_and(|old| old != ns) {
+                p.leave_all();
+            }
         }
     }
 
@@ -241,6 +271,7 @@ impl Session {
             },
         };
         self.tenant = Some(bound);
+        self.leave_foreign_subscriptions();
         Ok(())
     }
 
@@ -255,6 +286,7 @@ impl Session {
             *self.handle.tenant.lock() = None;
             *self.handle.user.lock() = self.admin_user.clone();
         }
+        self.leave_foreign_subscriptions();
     }
 
     /// The number of databases this connection may SELECT.
@@ -317,6 +349,9 @@ impl Session {
 
     pub fn set_proto(&mut self, proto: Proto) {
         self.proto = proto;
+        if let Some(p) = &self.pubsub {
+            p.sub.set_resp3(proto == Proto::Resp3);
+        }
         self.handle
             .resp
             .store(if proto == Proto::Resp3 { 3 } else { 2 }, Relaxed);
