@@ -242,9 +242,12 @@ impl Session {
         tenant: Arc<Tenant>,
         grant: Option<TokenGrant>,
     ) -> Result<(), QuotaError> {
-        self.unbind();
+        self.release_binding();
         if grant.is_some() {
-            tenant.acquire_connection()?;
+            if let Err(e) = tenant.acquire_connection() {
+                self.leave_foreign_subscriptions();
+                return Err(e);
+            }
         }
         self.store = tenant.data.clone();
         self.set_db(0);
@@ -277,6 +280,13 @@ impl Session {
 
     /// Returns to the global context.
     pub fn unbind(&mut self) {
+        self.release_binding();
+        self.leave_foreign_subscriptions();
+    }
+
+    /// Drops the tenant binding (if any) without touching subscriptions: `bind` decides about
+    /// those once it knows the new namespace.
+    fn release_binding(&mut self) {
         if let Some(b) = self.tenant.take() {
             if b.counted {
                 b.tenant.connections.fetch_sub(1, Relaxed);
@@ -286,7 +296,6 @@ impl Session {
             *self.handle.tenant.lock() = None;
             *self.handle.user.lock() = self.admin_user.clone();
         }
-        self.leave_foreign_subscriptions();
     }
 
     /// The number of databases this connection may SELECT.
