@@ -302,12 +302,12 @@ fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
                 ctx.notify(NOTIFY_GENERIC, "expire", &a[1]);
             }
         }
-        Some(_) => {
-            if t.peek(&a[1]).is_some_and(|e| e.expire_at != 0) {
-                t.set_expire(&a[1], 0);
-                ctx.notify(NOTIFY_GENERIC, "persist", &a[1]);
-            }
+        // PERSIST: an event only when there was a TTL to remove, as Redis.
+        Some(_) if t.peek(&a[1]).is_some_and(|e| e.expire_at != 0) => {
+            t.set_expire(&a[1], 0);
+            ctx.notify(NOTIFY_GENERIC, "persist", &a[1]);
         }
+        Some(_) => {}
     }
     Ok(Reply::Bulk(v))
 }
