@@ -30,18 +30,23 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    cmd("ping", -1, FAST | SENTINEL | RATE_EXEMPT, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").args("[message]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    cmd("ping", -1, FAST | SENTINEL | RATE_EXEMPT | SUBSCRIBED_OK, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").args("[message]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd("echo", 2, FAST, C, &[], echo, "Returns the given string.", "1.0.0", G, "O(1)").args("message"),
     cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
     cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
     cmd("select", 2, LOADING | STALE | FAST | RATE_EXEMPT, C, &[], select, "Changes the selected database.", "1.0.0", G, "O(1)").args("index"),
-    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
-    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
+    cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | SUBSCRIBED_OK, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
+    cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | SUBSCRIBED_OK, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
     container("client", -2, SENTINEL, CLIENT_SUBCOMMANDS, "A container for client connection commands.", "2.4.0", G),
 ];
 
 /// PING [message]
 fn ping(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if ctx.session.proto == Proto::Resp2 && ctx.session.subscribed() && a.len() <= 2 {
+        // A RESP2 subscriber reads every frame as a message: PING answers in that shape.
+        let msg = a.get(1).cloned().unwrap_or_default();
+        return Ok(Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(msg)]));
+    }
     match a.len() {
         1 => Ok(Reply::status("PONG")),
         2 => Ok(Reply::Bulk(a[1].clone())),
@@ -206,6 +211,10 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     s.set_name(None);
     s.multi = None;
     s.unwatch_all();
+    // RESET leaves every channel and pattern, without confirmations (as Redis).
+    if let Some(p) = &mut s.pubsub {
+        p.leave_all();
+    }
     s.unbind();
     s.authenticated = !ctx.server.auth_required();
     s.server_admin = s.authenticated;

@@ -7,7 +7,9 @@
 use super::registry::REGISTRY;
 use super::spec::{flags, CommandSpec};
 use super::{quota, tenancy};
-use crate::protocol::{args, CmdError, Reply};
+use crate::config::params::{COB_PUBSUB, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE};
+use crate::protocol::{args, CmdError, Proto, Reply};
+use crate::server::pubsub::OutputLimit;
 use crate::server::session::Session;
 use crate::server::Server;
 use crate::storage::keyspace::Keyspace;
@@ -53,9 +55,26 @@ impl Ctx<'_> {
     /// Raises a keyspace event (Redis's `notifyKeyspaceEvent`): `class` is one of the
     /// `config::params::NOTIFY_*` type bits, `event` the event name (`lpush`, `hset`, `del`...),
     /// `key` the key as the caller named it inside its tenant. Cheap when notifications are
-    /// off, which is the default.
-    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
-        let _ = (class, event, key);
+    /// off, which is the default: one atomic load. Takes `&self` so it can be raised while the
+    /// command still holds its keys (events of one key then arrive in the order of its writes).
+    pub fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
+        self.notify_db(class, event, key, self.session.db);
+    }
+
+    /// `notify` for a key in database `db` (MOVE and COPY ... DB raise their `*_to` events in
+    /// the target database).
+    pub fn notify_db(&self, class: u32, event: &'static str, key: &[u8], db: usize) {
+        let flags = self.server.params.notify_keyspace_events();
+        if flags & class == 0 || flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) == 0 {
+            return;
+        }
+        // The event belongs to the tenant whose data changed: an admin naming
+        // `__tenant:<id>:` keys raises it in that tenant's namespace.
+        let ns = match &self.resolved {
+            Some(t) => t.id.as_str(),
+            None => self.session.namespace(),
+        };
+        keyspace_event(self.server, ns, flags, db, event, key);
     }
 
     /// Counts a key lookup for `keyspace_hits` / `keyspace_misses`.
@@ -67,6 +86,42 @@ impl Ctx<'_> {
             c.misses += 1;
         }
     }
+}
+
+/// Publishes one keyspace event in namespace `ns`: `__keyspace@<db>__:<key>` → event and
+/// `__keyevent@<db>__:<event>` → key, as `flags` (K, E) ask. Returns at once when nobody at
+/// all is subscribed, so enabling notifications costs little until someone listens.
+pub fn keyspace_event(server: &Server, ns: &str, flags: u32, db: usize, event: &str, key: &[u8]) {
+    let hub = &server.pubsub;
+    if hub.is_idle() {
+        return;
+    }
+    let limit = OutputLimit::of(&server.params, COB_PUBSUB);
+    let mut db_text = itoa::Buffer::new();
+    let db_text = db_text.format(db).as_bytes();
+    let mut chan = Vec::with_capacity(16 + db_text.len() + key.len().max(event.len()));
+    if flags & NOTIFY_KEYSPACE != 0 {
+        chan.extend_from_slice(b"__keyspace@");
+        chan.extend_from_slice(db_text);
+        chan.extend_from_slice(b"__:");
+        chan.extend_from_slice(key);
+        hub.publish(ns, &chan, event.as_bytes(), limit);
+    }
+    if flags & NOTIFY_KEYEVENT != 0 {
+        chan.clear();
+        chan.extend_from_slice(b"__keyevent@");
+        chan.extend_from_slice(db_text);
+        chan.extend_from_slice(b"__:");
+        chan.extend_from_slice(event.as_bytes());
+        hub.publish(ns, &chan, key, limit);
+    }
+}
+
+/// The error of a command a RESP2 connection may not run while subscribed.
+fn subscribed_context_error(fullname: &str) -> CmdError {
+    CmdError::err(format!(
+        "ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    ))
 }
 
 /// Resolves a command (and subcommand) to its registry id, or the Redis error for it.
@@ -213,6 +268,11 @@ fn check(
         let now = session.clock.now_ms();
         tenancy::check_bound(server, session, spec, &entry.fullname, now)
             .map_err(|e| (Some(id), e))?;
+    }
+    // RESP2 multiplexes nothing: a subscribed connection only manages its subscriptions.
+    // RESP3 pushes are told apart from replies, so any command may run there.
+    if session.proto == Proto::Resp2 && session.subscribed() && !spec.has(flags::SUBSCRIBED_OK) {
+        return Err((Some(id), subscribed_context_error(&entry.fullname)));
     }
     Ok(id)
 }

@@ -4,6 +4,7 @@
 use super::dispatch::Ctx;
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
 use super::tenancy;
+use crate::config::params::NOTIFY_GENERIC;
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::dump::{self, DumpError};
 use crate::storage::keyspace::{Keyspace, Txn};
@@ -95,8 +96,14 @@ pub fn deadline(
 fn del(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let keys = &a[1..];
     let mut t = ctx.db().txn(ctx.now, keys);
-    let n = keys.iter().filter(|k| t.remove(k).is_some()).count();
-    Ok(Reply::Int(n as i64))
+    let mut n = 0;
+    for k in keys {
+        if t.remove(k).is_some() {
+            ctx.notify(NOTIFY_GENERIC, "del", k);
+            n += 1;
+        }
+    }
+    Ok(Reply::Int(n))
 }
 
 /// EXISTS key [key ...]
@@ -137,6 +144,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, a: &[Bytes], nx: bool) -> Result<Reply, Cmd
     }
     let e = t.remove(src).expect("checked live");
     t.set(dst, e.value, e.expire_at);
+    ctx.notify(NOTIFY_GENERIC, "rename_from", src);
+    ctx.notify(NOTIFY_GENERIC, "rename_to", dst);
     Ok(if nx { Reply::Int(1) } else { Reply::Ok })
 }
 
@@ -204,22 +213,30 @@ fn copy(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         let Some(e) = t.get(src).cloned() else {
             return Ok(Reply::Int(0));
         };
-        return Ok(copy_to(&mut t, dst, e, replace));
+        return Ok(copy_to(ctx, &mut t, dst, e, replace, target_db));
     }
     let (src_db, dst_db) = (store.db(ctx.session.db), store.db(target_db));
     let (mut s, mut d) = two_dbs(src_db, dst_db, ctx.now, src, dst);
     let Some(e) = s.get(src).cloned() else {
         return Ok(Reply::Int(0));
     };
-    Ok(copy_to(&mut d, dst, e, replace))
+    Ok(copy_to(ctx, &mut d, dst, e, replace, target_db))
 }
 
 /// Writes a copied entry (value and TTL) unless the destination exists and REPLACE was not given.
-fn copy_to(d: &mut Txn<'_>, dst: &[u8], e: Entry, replace: bool) -> Reply {
+fn copy_to(
+    ctx: &Ctx<'_>,
+    d: &mut Txn<'_>,
+    dst: &[u8],
+    e: Entry,
+    replace: bool,
+    db: usize,
+) -> Reply {
     if d.exists(dst) && !replace {
         return Reply::Int(0);
     }
     d.set(dst, e.value, e.expire_at);
+    ctx.notify_db(NOTIFY_GENERIC, "copy_to", dst, db);
     Reply::Int(1)
 }
 
@@ -245,6 +262,8 @@ fn move_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let e = s.remove(key).expect("checked live");
     d.set(key, e.value, e.expire_at);
+    ctx.notify(NOTIFY_GENERIC, "move_from", key);
+    ctx.notify_db(NOTIFY_GENERIC, "move_to", key, target);
     Ok(Reply::Int(1))
 }
 
@@ -372,8 +391,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[Bytes], unit: Unit) -> Result<Reply, C
     }
     if at <= t.now {
         t.remove(key);
+        ctx.notify(NOTIFY_GENERIC, "del", key);
     } else {
         t.set_expire(key, at);
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
     }
     Ok(Reply::Int(1))
 }
@@ -440,6 +461,7 @@ fn persist(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     match t.peek(&a[1]).map(|e| e.expire_at) {
         Some(at) if at != 0 => {
             t.set_expire(&a[1], 0);
+            ctx.notify(NOTIFY_GENERIC, "persist", &a[1]);
             Ok(Reply::Int(1))
         }
         _ => Ok(Reply::Int(0)),
@@ -580,7 +602,9 @@ fn restore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     };
     if expire_at != 0 && expire_at <= t.now {
         // Already expired: the key is not created (and a replaced one is gone), as in Redis.
-        t.remove(key);
+        if t.remove(key).is_some() {
+            ctx.notify(NOTIFY_GENERIC, "del", key);
+        }
         return Ok(Reply::Ok);
     }
     t.set(key, value, expire_at);
@@ -590,5 +614,6 @@ fn restore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     if let Some(f) = freq {
         t.set_lfu(key, f as u8);
     }
+    ctx.notify(NOTIFY_GENERIC, "restore", key);
     Ok(Reply::Ok)
 }

@@ -9,6 +9,7 @@ pub mod introspection;
 pub mod keys;
 pub mod keyspace;
 pub mod list;
+pub mod pubsub;
 pub mod quota;
 pub mod registry;
 pub mod server;

@@ -7,7 +7,8 @@
 
 use super::spec::CommandSpec;
 use super::{
-    connection, hash, introspection, keyspace, list, server, set, string, tenant, transaction, zset,
+    connection, hash, introspection, keyspace, list, pubsub, server, set, string, tenant,
+    transaction, zset,
 };
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
@@ -42,7 +43,7 @@ pub struct Registry {
 }
 
 /// All family tables, in the order `COMMAND` lists them.
-fn tables() -> [&'static [CommandSpec]; 11] {
+fn tables() -> [&'static [CommandSpec]; 12] {
     [
         connection::COMMANDS,
         server::COMMANDS,
@@ -54,6 +55,7 @@ fn tables() -> [&'static [CommandSpec]; 11] {
         set::COMMANDS,
         zset::COMMANDS,
         transaction::COMMANDS,
+        pubsub::COMMANDS,
         tenant::COMMANDS,
     ]
 }

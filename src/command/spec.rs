@@ -39,6 +39,8 @@ pub mod flags {
     /// (SELECT, CLIENT SETNAME/SETINFO) and PING, so a rate-limited client can still connect
     /// and check liveness. `no_auth` commands (AUTH, HELLO, QUIT, RESET) are never charged.
     pub const RATE_EXEMPT: u32 = 1 << 26;
+    /// tenantkv: allowed on a subscribed RESP2 connection ((P)(UN)SUBSCRIBE, PING, QUIT, RESET).
+    pub const SUBSCRIBED_OK: u32 = 1 << 27;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),

@@ -5,6 +5,7 @@
 use super::dispatch::Ctx;
 use super::keyspace::{deadline, Unit};
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
+use crate::config::params::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::value::{Entry, Str, Value};
@@ -162,6 +163,10 @@ fn set_generic(
     } else {
         t.set(key, Value::Str(Str::from_slice(value)), expire_at);
     }
+    ctx.notify(NOTIFY_STRING, "set", key);
+    if matches!(ttl, Ttl::At(_)) {
+        ctx.notify(NOTIFY_GENERIC, "expire", key);
+    }
     Ok(if get_old { old_reply(old) } else { Reply::Ok })
 }
 
@@ -291,13 +296,18 @@ fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             let at = deadline(arg, unit, t.now, "getex", true)?;
             if at <= t.now {
                 t.remove(&a[1]);
+                ctx.notify(NOTIFY_GENERIC, "del", &a[1]);
             } else {
                 t.set_expire(&a[1], at);
+                ctx.notify(NOTIFY_GENERIC, "expire", &a[1]);
             }
         }
-        Some(_) => {
+        // PERSIST: an event only when there was a TTL to remove, as Redis.
+        Some(_) if t.peek(&a[1]).is_some_and(|e| e.expire_at != 0) => {
             t.set_expire(&a[1], 0);
+            ctx.notify(NOTIFY_GENERIC, "persist", &a[1]);
         }
+        Some(_) => {}
     }
     Ok(Reply::Bulk(v))
 }
@@ -309,6 +319,7 @@ fn getdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Nil);
     };
     t.remove(&a[1]);
+    ctx.notify(NOTIFY_GENERIC, "del", &a[1]);
     Ok(Reply::Bulk(v))
 }
 
@@ -343,6 +354,7 @@ fn mset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, a[1..].iter().step_by(2));
     for kv in a[1..].chunks_exact(2) {
         t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
+        ctx.notify(NOTIFY_STRING, "set", &kv[0]);
     }
     Ok(Reply::Ok)
 }
@@ -356,6 +368,7 @@ fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     for kv in a[1..].chunks_exact(2) {
         t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
+        ctx.notify(NOTIFY_STRING, "set", &kv[0]);
     }
     Ok(Reply::Int(1))
 }
@@ -364,7 +377,7 @@ fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// its TTL, as in Redis.
 fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, [key]);
-    t.upsert(key, |v| {
+    let reply = t.upsert(key, |v| -> Result<_, CmdError> {
         let cur = match v {
             None => 0,
             Some(v) => {
@@ -374,7 +387,9 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Reply, CmdError> {
         };
         let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
         Ok((Reply::Int(new), Value::Str(Str::Int(new))))
-    })
+    })?;
+    ctx.notify(NOTIFY_STRING, "incrby", key);
+    Ok(reply)
 }
 
 /// INCR key
@@ -406,7 +421,7 @@ fn decrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let by = args::float(&a[2])?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    t.upsert(&a[1], |v| {
+    let reply = t.upsert(&a[1], |v| -> Result<_, CmdError> {
         let cur = match v {
             None => Bytes::from_static(b"0"),
             Some(v) => v.as_str().ok_or(CmdError::WrongType)?.to_bytes(),
@@ -420,7 +435,9 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         // Redis stores the result as a plain string (never the int encoding).
         let value = Value::Str(Str::raw(text.as_bytes()));
         Ok((Reply::bulk(text), value))
-    })
+    })?;
+    ctx.notify(NOTIFY_STRING, "incrbyfloat", &a[1]);
+    Ok(reply)
 }
 
 /// APPEND key value
@@ -430,6 +447,7 @@ fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let cur_len = match read_str(&mut t, key)? {
         None => {
             t.set(key, Value::Str(Str::from_slice(extra)), 0);
+            ctx.notify(NOTIFY_STRING, "append", key);
             return Ok(Reply::Int(extra.len() as i64));
         }
         Some(s) => s.len(),
@@ -446,6 +464,7 @@ fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             len
         })
         .expect("key is live");
+    ctx.notify(NOTIFY_STRING, "append", key);
     Ok(Reply::Int(new_len as i64))
 }
 
@@ -525,6 +544,7 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             })
             .expect("key is live"),
     };
+    ctx.notify(NOTIFY_STRING, "setrange", key);
     Ok(Reply::Int(new_len as i64))
 }
 

@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use parking_lot::RwLock;
@@ -473,6 +473,10 @@ pub static PARAMS: &[ParamSpec] = &[
     one_of("cluster-preferred-endpoint-type", ENDPOINT_TYPES, "ip"),
 ];
 
+/// Classes of [`Params::output_buffer_limit`], in `client-output-buffer-limit` order.
+pub const COB_NORMAL: usize = 0;
+pub const COB_PUBSUB: usize = 2;
+
 /// Keyspace-event class bits, as in Redis's `server.h`; [`Params::notify_keyspace_events`]
 /// returns a combination of them.
 pub const NOTIFY_KEYSPACE: u32 = 1 << 0;
@@ -546,6 +550,8 @@ pub struct Params {
     timeout: AtomicI64,
     hz: AtomicI64,
     notify_keyspace_events: AtomicU32,
+    /// `client-output-buffer-limit` as (hard, soft, seconds) per class, in `COB_*` order.
+    output_limits: [[AtomicU64; 3]; 3],
     /// The collection encoding thresholds, in `ENCODING_PARAMS` order.
     encoding: [AtomicI64; ENCODING_PARAMS.len()],
 }
@@ -590,6 +596,7 @@ impl Params {
             timeout: AtomicI64::new(0),
             hz: AtomicI64::new(0),
             notify_keyspace_events: AtomicU32::new(0),
+            output_limits: Default::default(),
             encoding: Default::default(),
         };
         for (i, v) in values.iter().enumerate() {
@@ -816,6 +823,17 @@ impl Params {
         self.notify_keyspace_events.load(Ordering::Relaxed)
     }
 
+    /// `client-output-buffer-limit` of class `COB_NORMAL` or `COB_PUBSUB`: (hard bytes, soft
+    /// bytes, soft seconds), 0 meaning off. Read lock-free: publishers check it per message.
+    pub fn output_buffer_limit(&self, class: usize) -> (u64, u64, u64) {
+        let [h, s, t] = &self.output_limits[class];
+        (
+            h.load(Ordering::Relaxed),
+            s.load(Ordering::Relaxed),
+            t.load(Ordering::Relaxed),
+        )
+    }
+
     /// Mirrors a newly stored value into its atomic, for the parameters read without the lock.
     /// `raw` is what the user wrote, because the keyspace-event flags are not all recoverable
     /// from the canonical text.
@@ -830,6 +848,14 @@ impl Params {
             "maxclients" => self.maxclients.store(as_i64(), Ordering::Relaxed),
             "timeout" => self.timeout.store(as_i64(), Ordering::Relaxed),
             "hz" => self.hz.store(as_i64(), Ordering::Relaxed),
+            "client-output-buffer-limit" => {
+                for (class, (h, s, t)) in parse_cob(canon).into_iter().enumerate() {
+                    let slot = &self.output_limits[class];
+                    slot[0].store(h, Ordering::Relaxed);
+                    slot[1].store(s, Ordering::Relaxed);
+                    slot[2].store(t.max(0) as u64, Ordering::Relaxed);
+                }
+            }
             "notify-keyspace-events" => self.notify_keyspace_events.store(
                 keyspace_events_to_flags(raw).unwrap_or(0),
                 Ordering::Relaxed,

@@ -3,10 +3,15 @@
 //! Everything in the read buffer is parsed and executed before the replies are written with a
 //! single `write_all`, which is what makes pipelining fast. Command errors become error replies
 //! and the connection lives on; framing errors and I/O errors close it.
+//!
+//! A subscribed connection also waits on its Pub/Sub outbox (`server::pubsub`): messages
+//! published while it is idle are written as soon as they arrive.
 
+use super::pubsub::{OutputLimit, Subscriber};
 use super::session::{ClientHandle, ReplyMode, Session};
 use super::Server;
 use crate::command::dispatch;
+use crate::config::params::{COB_NORMAL, COB_PUBSUB};
 use crate::protocol::request::{Limits, Parsed, RequestParser};
 use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
@@ -14,10 +19,12 @@ use crate::storage::now_ms;
 use crate::tenant::quota::Resource;
 use bytes::BytesMut;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::futures::Notified;
 use tracing::debug;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -65,6 +72,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = RequestParser::default();
+    let mut guard = OutputGuard::default();
     let killed = handle.kill_signal.notified();
     tokio::pin!(killed);
 
@@ -80,6 +88,8 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
         if inbuf.capacity() - inbuf.len() < want / 2 {
             inbuf.reserve(want);
         }
+        // A subscribed connection also wakes for messages published while it is idle.
+        let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
         // Idle clients are closed by the server cron (`timeout`), which kills them.
         let n = tokio::select! {
             r = stream.read_buf(&mut inbuf) => match r {
@@ -87,6 +97,15 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
                 Ok(n) => n,
             },
             _ = &mut killed => return,
+            _ = outbox_ready(sub.as_deref()) => {
+                if let Some(s) = &sub {
+                    s.drain_into(&mut out);
+                }
+                if !write_out(server, stream, &mut out, sub.as_deref(), killed.as_mut()).await {
+                    return;
+                }
+                continue;
+            }
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
         handle.last_ms.store(now_ms(), Relaxed);
@@ -102,22 +121,28 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
         // `FLUSH_AT`: a pipeline of big GETs must not build one unbounded output buffer.
         loop {
             session.begin_batch();
-            let step = process_input(server, &mut session, &mut parser, &mut inbuf, &mut out);
+            let step = process_input(
+                server,
+                &mut session,
+                &mut parser,
+                &mut inbuf,
+                &mut out,
+                &mut guard,
+            );
             // Never held across an await: other connections' EXEC waits for it.
             session.release_gate();
             session.flush_counters(server);
-            if !out.is_empty() {
-                if stream.write_all(&out).await.is_err() {
-                    return;
-                }
-                server
-                    .stats
-                    .net_output_bytes
-                    .fetch_add(out.len() as u64, Relaxed);
-                out.clear();
-                if out.capacity() > KEEP_OUT_CAPACITY {
-                    out = BytesMut::with_capacity(READ_CHUNK);
-                }
+            if step == Step::Overflow {
+                debug!(
+                    client = handle.id,
+                    pending = out.len(),
+                    "closing client over its output buffer limit"
+                );
+                return;
+            }
+            let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
+            if !write_out(server, stream, &mut out, sub.as_deref(), killed.as_mut()).await {
+                return;
             }
             if step == Step::Close || session.closing {
                 return;
@@ -188,11 +213,11 @@ async fn wait_blocked(
                     again.deadline = deadline;
                     continue;
                 }
-                write_reply(session, &reply, out);
+                write_reply(session, Some(&reply), out);
             }
             _ = timeout => {
                 let b = session.blocked.take().expect("blocked");
-                write_reply(session, &b.on_timeout, out);
+                write_reply(session, Some(&b.on_timeout), out);
             }
             r = stream.read_buf(inbuf) => {
                 match r {
@@ -208,15 +233,78 @@ async fn wait_blocked(
             }
             _ = killed.as_mut() => return None,
         }
-        if stream.write_all(out).await.is_err() {
-            return None;
-        }
-        server
-            .stats
-            .net_output_bytes
-            .fetch_add(out.len() as u64, Relaxed);
-        out.clear();
-        return Some(());
+        let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
+        return write_out(server, stream, out, sub.as_deref(), killed.as_mut())
+            .await
+            .then_some(());
+    }
+}
+
+/// Resolves when a subscriber's outbox has data; never without a subscriber.
+async fn outbox_ready(sub: Option<&Subscriber>) {
+    match sub {
+        Some(s) => s.wake.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes `out` and clears it; false when the connection must close (I/O error, or killed
+/// while the peer was not reading: a slow subscriber dropped over its output limit must not
+/// keep its task parked on a write forever). While the write is pending its bytes count
+/// against a subscriber's output limit.
+async fn write_out(
+    server: &Server,
+    stream: &mut TcpStream,
+    out: &mut BytesMut,
+    sub: Option<&Subscriber>,
+    killed: Pin<&mut Notified<'_>>,
+) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    if let Some(s) = sub {
+        s.set_in_flight(out.len());
+    }
+    // Biased: a write that completes at once is never cut short by a kill that arrived
+    // meanwhile (the killed connection's last reply still goes out, as before).
+    let written = tokio::select! {
+        biased;
+        r = stream.write_all(out) => r.is_ok(),
+        _ = killed => false,
+    };
+    if let Some(s) = sub {
+        s.set_in_flight(0);
+    }
+    if !written {
+        return false;
+    }
+    server
+        .stats
+        .net_output_bytes
+        .fetch_add(out.len() as u64, Relaxed);
+    out.clear();
+    if out.capacity() > KEEP_OUT_CAPACITY {
+        *out = BytesMut::with_capacity(READ_CHUNK);
+    }
+    true
+}
+
+/// The connection's own check of `client-output-buffer-limit` (class `normal`, or `pubsub`
+/// while subscribed) on the replies of a batch; publishers check a subscriber's queued
+/// messages themselves as they add them.
+#[derive(Default)]
+struct OutputGuard {
+    soft_since: Option<std::time::Instant>,
+}
+
+impl OutputGuard {
+    fn exceeded(&mut self, server: &Server, session: &Session, pending: usize) -> bool {
+        let class = if session.subscribed() {
+            COB_PUBSUB
+        } else {
+            COB_NORMAL
+        };
+        OutputLimit::of(&server.params, class).exceeded(pending as u64, &mut self.soft_since)
     }
 }
 
@@ -233,6 +321,8 @@ enum Step {
     Close,
     /// A blocking command parked the connection: wait, then run the rest.
     Blocked,
+    /// The output broke `client-output-buffer-limit`: close without writing it.
+    Overflow,
 }
 
 /// Parses and executes the complete requests in `inbuf`, appending replies to `out`, until the
@@ -243,6 +333,7 @@ fn process_input(
     parser: &mut RequestParser,
     inbuf: &mut BytesMut,
     out: &mut BytesMut,
+    guard: &mut OutputGuard,
 ) -> Step {
     loop {
         let limits = Limits {
@@ -261,7 +352,16 @@ fn process_input(
                     // The reply comes when the wait ends; later input waits for it.
                     return Step::Blocked;
                 }
-                write_reply(session, &reply, out);
+                // Messages the command itself caused (a RESP3 client's own PUBLISH or
+                // keyspace events) and (un)subscribe confirmations precede its reply.
+                if let Some(p) = &session.pubsub {
+                    p.sub.drain_into(out);
+                }
+                let reply = (!std::mem::take(&mut session.no_reply)).then_some(&reply);
+                write_reply(session, reply, out);
+                if guard.exceeded(server, session, out.len()) {
+                    return Step::Overflow;
+                }
                 if session.closing {
                     return Step::NeedInput;
                 }
@@ -281,7 +381,7 @@ fn process_input(
                     b.tenant.id,
                     b.tenant.request_limit()
                 );
-                write_reply(session, &Reply::Error(CmdError::err(text)), out);
+                write_reply(session, Some(&Reply::Error(CmdError::err(text))), out);
             }
             Ok(Parsed::Incomplete) => return Step::NeedInput,
             Err(e) => {
@@ -296,9 +396,15 @@ fn process_input(
     }
 }
 
-fn write_reply(session: &mut Session, reply: &Reply, out: &mut BytesMut) {
+/// Writes `reply` as CLIENT REPLY allows; `None` (the reply already went out through the
+/// Pub/Sub outbox) still counts as a reply for SKIP.
+fn write_reply(session: &mut Session, reply: Option<&Reply>, out: &mut BytesMut) {
     match session.reply_mode {
-        ReplyMode::On => encode(reply, session.proto, out),
+        ReplyMode::On => {
+            if let Some(r) = reply {
+                encode(r, session.proto, out)
+            }
+        }
         ReplyMode::Off => {}
         ReplyMode::SkipNext => session.reply_mode = ReplyMode::Skipping,
         ReplyMode::Skipping => session.reply_mode = ReplyMode::On,

@@ -4,6 +4,7 @@
 //! what the binary calls: start, then wait for SIGINT/SIGTERM or SHUTDOWN.
 
 pub mod connection;
+pub mod pubsub;
 pub mod session;
 
 use crate::command::registry::{CommandStats, REGISTRY};
@@ -69,6 +70,8 @@ pub struct Server {
     pub storage: Arc<Storage>,
     pub tenants: Arc<Manager>,
     pub clients: DashMap<u64, Arc<ClientHandle>>,
+    /// Pub/Sub subscriptions of every namespace (tenant), and delivery.
+    pub pubsub: Arc<pubsub::Hub>,
     next_client_id: AtomicU64,
     pub stats: Stats,
     pub started: Instant,
@@ -215,6 +218,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         params,
         config,
         clients: DashMap::new(),
+        pubsub: Arc::new(pubsub::Hub::new()),
         next_client_id: AtomicU64::new(1),
         stats: Stats::default(),
         started: Instant::now(),

@@ -1,6 +1,7 @@
 //! Per-connection state (`Session`) and the slice of it other connections may see or act on
 //! (`ClientHandle`: CLIENT LIST / INFO / KILL, shutdown).
 
+use super::pubsub::Subscriptions;
 use crate::protocol::{Proto, Reply};
 use crate::storage::TenantData;
 use crate::tenant::manager::TokenGrant;
@@ -179,6 +180,11 @@ pub struct Session {
     /// Counters kept locally and added to the server's totals once per input batch, so the
     /// hot path does not touch shared cache lines for every command.
     pub counters: Counters,
+    /// Pub/Sub state, created by the first (P)SUBSCRIBE and kept for the connection's life.
+    pub pubsub: Option<Box<Subscriptions>>,
+    /// The command sent its reply through the Pub/Sub outbox ((P)(UN)SUBSCRIBE send one
+    /// frame per name): there is no other reply to write.
+    pub no_reply: bool,
 }
 
 /// The time source of one input batch. Clock reads are expensive enough to show in profiles
@@ -275,6 +281,30 @@ impl Session {
             blocked: None,
             block_signal: crate::storage::watch::Signal::exclusive(),
             counters: Counters::default(),
+            pubsub: None,
+            no_reply: false,
+        }
+    }
+
+    /// The Pub/Sub namespace the connection acts in: its tenant's id, or `""` for the global
+    /// context (tenant ids are never empty).
+    pub fn namespace(&self) -> &str {
+        self.tenant_id().unwrap_or("")
+    }
+
+    /// Subscribed to at least one channel or pattern (Redis's `CLIENT_PUBSUB`).
+    pub fn subscribed(&self) -> bool {
+        self.pubsub.as_ref().is_some_and(|p| p.count() > 0)
+    }
+
+    /// After a rebind: subscriptions made in another tenant's namespace are dropped, so the
+    /// connection never keeps receiving the messages of a tenant it no longer acts in.
+    fn leave_foreign_subscriptions(&mut self) {
+        let ns = self.tenant.as_ref().map_or("", |b| b.tenant.id.as_str());
+        if let Some(p) = &mut self.pubsub {
+            if p.namespace().is_some_and(|old| old != ns) {
+                p.leave_all();
+            }
         }
     }
 
@@ -289,8 +319,11 @@ impl Session {
         tenant: Arc<Tenant>,
         grant: Option<TokenGrant>,
     ) -> Result<(), QuotaError> {
-        self.unbind();
-        tenant.acquire_connection()?;
+        self.release_binding();
+        if let Err(e) = tenant.acquire_connection() {
+            self.leave_foreign_subscriptions();
+            return Err(e);
+        }
         self.store = tenant.data.clone();
         self.set_db(0);
         let bound = match grant {
@@ -316,11 +349,19 @@ impl Session {
             },
         };
         self.tenant = Some(bound);
+        self.leave_foreign_subscriptions();
         Ok(())
     }
 
     /// Returns to the global context.
     pub fn unbind(&mut self) {
+        self.release_binding();
+        self.leave_foreign_subscriptions();
+    }
+
+    /// Drops the tenant binding (if any) without touching subscriptions: `bind` decides about
+    /// those once it knows the new namespace.
+    fn release_binding(&mut self) {
         self.flush_tenant_commands();
         if let Some(b) = self.tenant.take() {
             if b.counted {
@@ -436,6 +477,9 @@ impl Session {
 
     pub fn set_proto(&mut self, proto: Proto) {
         self.proto = proto;
+        if let Some(p) = &self.pubsub {
+            p.sub.set_resp3(proto == Proto::Resp3);
+        }
         self.handle
             .resp
             .store(if proto == Proto::Resp3 { 3 } else { 2 }, Relaxed);

@@ -1,0 +1,139 @@
+//! Pub/Sub commands (Redis's `pubsub.c`): (P)SUBSCRIBE, (P)UNSUBSCRIBE, PUBLISH and PUBSUB.
+//!
+//! Every name lives in the caller's namespace (its tenant, or the global context); the hub in
+//! `server::pubsub` keeps the namespaces apart and delivers. Subscription changes reply with
+//! one frame per name, which go out through the connection's outbox in order with the
+//! messages, so these handlers set `session.no_reply` instead of returning a reply.
+
+use super::dispatch::Ctx;
+use super::spec::{cmd, container, flags::*, CommandSpec};
+use crate::config::params::COB_PUBSUB;
+use crate::protocol::{CmdError, Proto, Reply};
+use crate::server::pubsub::{Kind, OutputLimit, Subscriptions};
+use bytes::Bytes;
+
+const G: &str = "pubsub";
+/// Flags of the subscription commands.
+const SUB: u32 = PUBSUB | NOSCRIPT | LOADING | STALE | SENTINEL | SUBSCRIBED_OK;
+const PS: u32 = PUBSUB | LOADING | STALE;
+
+#[rustfmt::skip]
+const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd("channels", -2, PS, &[], &[], channels, "Returns the active channels.", "2.8.0", G, "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)").args("[pattern]"),
+    cmd("numsub", -2, PS, &[], &[], numsub, "Returns a count of subscribers to channels.", "2.8.0", G, "O(N) for the NUMSUB subcommand, where N is the number of requested channels").args("[channel [channel ...]]"),
+    cmd("numpat", 2, PS, &[], &[], numpat, "Returns a count of unique pattern subscriptions.", "2.8.0", G, "O(1)"),
+    cmd("help", 2, LOADING | STALE, &[], &[], help, "Returns helpful text about the different subcommands.", "6.2.0", G, "O(1)"),
+];
+
+#[rustfmt::skip]
+pub const COMMANDS: &[CommandSpec] = &[
+    cmd("subscribe", -2, SUB, &[], &[], subscribe, "Listens for messages published to channels.", "2.0.0", G, "O(N) where N is the number of channels to subscribe to.").args("channel [channel ...]"),
+    cmd("unsubscribe", -1, SUB, &[], &[], unsubscribe, "Stops listening to messages posted to channels.", "2.0.0", G, "O(N) where N is the number of channels to unsubscribe.").args("[channel [channel ...]]"),
+    cmd("psubscribe", -2, SUB, &[], &[], psubscribe, "Listens for messages published to channels that match one or more patterns.", "2.0.0", G, "O(N) where N is the number of patterns to subscribe to.").args("pattern [pattern ...]"),
+    cmd("punsubscribe", -1, SUB, &[], &[], punsubscribe, "Stops listening to messages published to channels that match one or more patterns.", "2.0.0", G, "O(N) where N is the number of patterns to unsubscribe.").args("[pattern [pattern ...]]"),
+    cmd("publish", 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE | SENTINEL, &[], &[], publish, "Posts a message to a channel.", "2.0.0", G, "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).").args("channel message"),
+    container("pubsub", -2, 0, PUBSUB_SUBCOMMANDS, "A container for Pub/Sub commands.", "2.8.0", G),
+];
+
+/// The connection's subscriptions, created on first use.
+fn subscriptions<'s>(ctx: &'s mut Ctx<'_>) -> &'s mut Subscriptions {
+    let (server, session) = (ctx.server, &mut *ctx.session);
+    let resp3 = session.proto == Proto::Resp3;
+    session.pubsub.get_or_insert_with(|| {
+        Box::new(Subscriptions::new(
+            server.pubsub.clone(),
+            session.handle.clone(),
+            resp3,
+        ))
+    })
+}
+
+fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) -> Result<Reply, CmdError> {
+    let ns = ctx.session.namespace().to_string();
+    subscriptions(ctx).subscribe(&ns, kind, names);
+    ctx.session.no_reply = true;
+    Ok(Reply::Ok)
+}
+
+fn unsubscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) -> Result<Reply, CmdError> {
+    subscriptions(ctx).unsubscribe(kind, names);
+    ctx.session.no_reply = true;
+    Ok(Reply::Ok)
+}
+
+/// SUBSCRIBE channel [channel ...]
+fn subscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    subscribe_generic(ctx, Kind::Channel, &a[1..])
+}
+
+/// UNSUBSCRIBE [channel [channel ...]]
+fn unsubscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    unsubscribe_generic(ctx, Kind::Channel, &a[1..])
+}
+
+/// PSUBSCRIBE pattern [pattern ...]
+fn psubscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    subscribe_generic(ctx, Kind::Pattern, &a[1..])
+}
+
+/// PUNSUBSCRIBE [pattern [pattern ...]]
+fn punsubscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    unsubscribe_generic(ctx, Kind::Pattern, &a[1..])
+}
+
+/// PUBLISH channel message
+fn publish(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let limit = OutputLimit::of(&ctx.server.params, COB_PUBSUB);
+    let n = ctx
+        .server
+        .pubsub
+        .publish(ctx.session.namespace(), &a[1], &a[2], limit);
+    Ok(Reply::Int(n as i64))
+}
+
+/// PUBSUB CHANNELS [pattern]
+fn channels(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    if a.len() > 3 {
+        // Redis checks this in the handler, with its subcommand syntax error.
+        return Err(CmdError::err(
+            "ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.",
+        ));
+    }
+    let pattern = a.get(2).map(|p| &p[..]);
+    let list = ctx.server.pubsub.channels(ctx.session.namespace(), pattern);
+    Ok(Reply::Array(list.into_iter().map(Reply::Bulk).collect()))
+}
+
+/// PUBSUB NUMSUB [channel [channel ...]]
+fn numsub(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let ns = ctx.session.namespace();
+    let mut out = Vec::with_capacity((a.len() - 2) * 2);
+    for ch in &a[2..] {
+        out.push(Reply::Bulk(ch.clone()));
+        out.push(Reply::Int(ctx.server.pubsub.numsub(ns, ch) as i64));
+    }
+    Ok(Reply::Array(out))
+}
+
+/// PUBSUB NUMPAT
+fn numpat(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(
+        ctx.server.pubsub.numpat(ctx.session.namespace()) as i64,
+    ))
+}
+
+/// PUBSUB HELP
+fn help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    Ok(super::help_reply(
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+        ],
+    ))
+}
