@@ -200,7 +200,7 @@ fn limits(ctx: &Ctx<'_>) -> EncodingLimits {
 
 /// The shared body of HSET and HMSET.
 fn hset_generic(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<i64, CmdError> {
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.spec.name.to_string()));
     }
     let l = limits(ctx);

@@ -578,7 +578,7 @@ fn diff_into(
         .collect();
     if algo_one {
         // Largest first: members are more likely to be found, and dropped, early.
-        others.sort_by(|a, b| b.0.cmp(&a.0));
+        others.sort_by_key(|o| std::cmp::Reverse(o.0));
         let mut candidates: Vec<Member> = peek_set(t, first)
             .expect("present")
             .ordered()

@@ -201,7 +201,8 @@ impl SetValue {
                 }
             }
         }
-        self.insert(m)
+        self.insert_new(m);
+        true
     }
 
     /// Adds a member without touching the encoding (loading; `settle_all` follows). True when
@@ -210,10 +211,15 @@ impl SetValue {
         if self.set.contains(m) {
             return false;
         }
+        self.insert_new(m);
+        true
+    }
+
+    /// Stores a member known to be absent.
+    fn insert_new(&mut self, m: &[u8]) {
         let m = Member::new(m);
         self.member_heap += m.heap_size();
         self.set.insert(m);
-        true
     }
 
     pub fn remove(&mut self, m: &[u8]) -> bool {
