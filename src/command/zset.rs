@@ -338,12 +338,12 @@ fn zadd_generic(
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err(CmdError::err(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
     }
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     if f.incr && pairs.len() > 2 {
@@ -1137,8 +1137,8 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
         .db()
         .txn(ctx.now, dst.into_iter().chain(&a[first..first + n]));
     let mut srcs = Vec::with_capacity(n);
-    for key_at in first..first + n {
-        let len = match t.peek(&a[key_at]).map(|e| &e.value) {
+    for (key_at, key) in a.iter().enumerate().skip(first).take(n) {
+        let len = match t.peek(key).map(|e| &e.value) {
             None => 0,
             Some(Value::ZSet(z)) => z.len(),
             Some(Value::Set(s)) => s.len(),

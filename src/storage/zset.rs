@@ -164,9 +164,10 @@ impl Index {
             self.fen.push(0);
         }
         let key = |it: &Item| it.cmp_to(item.score, item.member.as_bytes()) == Ordering::Less;
+        // A block is empty only as the sole block of a new index.
         let mut b = self
             .blocks
-            .partition_point(|blk| key(blk.last().expect("non-empty")));
+            .partition_point(|blk| blk.last().is_some_and(key));
         b = b.min(self.blocks.len() - 1);
         let mut at = self.blocks[b].partition_point(key);
         self.len += 1;
@@ -754,7 +755,7 @@ mod tests {
             (0.000001, "0.000001"),
             (1e-7, "1e-7"),
             (1.5e-7, "1.5e-7"),
-            (3.14159, "3.14159"),
+            (2.71, "2.71"),
             (12345.678, "12345.678"),
             (1.7976931348623157e308, "1.7976931348623157e+308"),
             (5e-324, "5e-324"),
@@ -798,6 +799,24 @@ mod tests {
         }
         small.remove_range(2, 5);
         assert_eq!(small.heap_size(), expected_heap(&small));
+    }
+
+    #[test]
+    fn created_large_from_the_start() {
+        let l = limits(0, 64);
+        let mut z = ZSet::with_hint(1, 1, &l);
+        assert_eq!(z.encoding(), "skiplist");
+        z.add(b"a", 1.0, &l);
+        z.add(b"b", 0.5, &l);
+        assert_eq!(
+            z.get(0).map(|(m, s)| (m.as_bytes(), s)),
+            Some((&b"b"[..], 0.5))
+        );
+        assert_eq!(z.remove(b"a"), Some(1.0));
+        assert_eq!(z.remove(b"b"), Some(0.5));
+        z.add(b"c", 2.0, &l);
+        assert_eq!(z.rank(b"c"), Some((0, 2.0)));
+        assert_eq!(z.heap_size(), expected_heap(&z));
     }
 
     #[test]
