@@ -7,6 +7,7 @@
 //! Scores reach clients as Redis 7.2 sends them: RESP3 doubles, RESP2 bulk strings formatted by
 //! `storage::zset::format_score`.
 
+use super::blocking;
 use super::dispatch::Ctx;
 use super::spec::{cmd, flags::*, key_flags::*, Begin, CommandSpec, Find, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_ZSET};
@@ -88,6 +89,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0", G, POP_COMPLEXITY).args("key [count]"),
     cmd("zmpop", -4, WRITE, Z, &[keynum(1, RW | ACCESS | DELETE)], zmpop,
         "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0", G, "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.").args("numkeys key [key ...] <MIN | MAX> [COUNT count]"),
+    cmd("bzpopmin", -3, WRITE | FAST | BLOCKING, Z, &[KeySpec::range(1, -2, 1, RW | ACCESS | DELETE)], bzpopmin,
+        "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0", G, "O(log(N)) with N being the number of elements in the sorted set.").args("key [key ...] timeout"),
+    cmd("bzpopmax", -3, WRITE | FAST | BLOCKING, Z, &[KeySpec::range(1, -2, 1, RW | ACCESS | DELETE)], bzpopmax,
+        "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0", G, "O(log(N)) with N being the number of elements in the sorted set.").args("key [key ...] timeout"),
+    cmd("bzmpop", -5, WRITE | BLOCKING, Z, &[keynum(2, RW | ACCESS | DELETE)], bzmpop,
+        "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0", G, "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.").args("timeout numkeys key [key ...] <MIN | MAX> [COUNT count]"),
     cmd("zremrangebyrank", 4, WRITE, Z, RW_DEL, zremrangebyrank,
         "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "2.0.0", G, REM_COMPLEXITY).args("key start stop"),
     cmd("zremrangebyscore", 4, WRITE, Z, RW_DEL, zremrangebyscore,
@@ -892,11 +899,28 @@ fn zpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdE
 
 /// ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]
 fn zmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let numkeys = match crate::protocol::request::parse_i64(&a[1]) {
+    mpop_generic(ctx, a, 1, None)
+}
+
+/// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
+fn bzmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(&a[1])?;
+    mpop_generic(ctx, a, 2, Some(timeout))
+}
+
+/// The shared body of ZMPOP and BZMPOP: `first` is numkeys' position; `timeout` is set for
+/// the blocking variant.
+fn mpop_generic(
+    ctx: &mut Ctx<'_>,
+    a: &[Bytes],
+    first: usize,
+    timeout: Option<Option<std::time::Duration>>,
+) -> Result<Reply, CmdError> {
+    let numkeys = match crate::protocol::request::parse_i64(&a[first]) {
         Some(n) if n >= 1 => n as usize,
         _ => return Err(CmdError::err("ERR numkeys should be greater than 0")),
     };
-    let where_idx = numkeys.saturating_add(2);
+    let where_idx = numkeys.saturating_add(first + 1);
     if where_idx >= a.len() {
         return Err(CmdError::Syntax);
     }
@@ -920,17 +944,54 @@ fn zmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             return Err(CmdError::Syntax);
         }
     }
-    let keys = &a[2..where_idx];
+    let keys = &a[first + 1..where_idx];
     let proto = ctx.session.proto;
-    let mut t = ctx.db().txn(ctx.now, keys);
+    let ks = ctx.db().clone();
+    let mut t = ks.txn(ctx.now, keys);
     let popped = pop_first(&mut t, keys, max, count.unwrap_or(1))?;
-    drop(t);
     let Some(p) = popped else {
-        return Ok(Reply::NilArray);
+        return Ok(match timeout {
+            Some(timeout) => blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray),
+            None => Reply::NilArray,
+        });
     };
+    drop(t);
     let key = &keys[p.key_index];
     notify_pop(ctx, key, max, &p);
     Ok(popped_reply(proto, key, &p))
+}
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    bzpop_generic(ctx, a, false)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+    bzpop_generic(ctx, a, true)
+}
+
+/// The shared body of BZPOPMIN and BZPOPMAX: the first non-empty sorted set's lowest (or
+/// highest) member, as `[key, member, score]`.
+fn bzpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(&a[a.len() - 1])?;
+    let keys = &a[1..a.len() - 1];
+    let proto = ctx.session.proto;
+    let ks = ctx.db().clone();
+    let mut t = ks.txn(ctx.now, keys);
+    let popped = pop_first(&mut t, keys, max, 1)?;
+    let Some(p) = popped.filter(|p| !p.items.is_empty()) else {
+        return Ok(blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray));
+    };
+    drop(t);
+    let key = &keys[p.key_index];
+    notify_pop(ctx, key, max, &p);
+    let (m, score) = &p.items[0];
+    Ok(Reply::Array(vec![
+        Reply::bulk_from(key),
+        Reply::bulk_from(m.as_bytes()),
+        score_reply(proto, *score),
+    ]))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -118,8 +118,11 @@ pub struct Keyspace {
 /// as each change happens; the shared atomic totals (keyspace and tenant) receive the sum once
 /// per command, because four atomic adds per key made multi-key writes bounce cache lines
 /// between worker threads.
-#[derive(Default, Debug, Clone, Copy)]
+#[derive(Default, Debug)]
 struct Delta {
+    /// Keys a transaction changed while someone watched this keyspace: touched once each when
+    /// it ends, so one command wakes one blocked client per key, however many steps it took.
+    touched: Vec<Box<[u8]>>,
     keys: i64,
     bytes: i64,
     volatile: i64,
@@ -138,11 +141,15 @@ impl Delta {
 
 /// Removes the entry at `idx` (the last entry takes its place), accounts it, and touches its
 /// key for watchers.
-fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta, w: &Watchers) -> Entry {
+fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta, w: &Watchers, now: bool) -> Entry {
     let (k, e) = shard.map.swap_remove_index(idx).expect("index in range");
     let vol = if e.expire_at != 0 { -1 } else { 0 };
     d.account(shard, -1, -(entry_size(&k, &e.value) as i64), vol);
-    w.touch(k.as_bytes());
+    if now {
+        w.touch(k.as_bytes());
+    } else if w.active() {
+        d.touched.push(k.as_bytes().into());
+    }
     e
 }
 
@@ -409,7 +416,7 @@ impl Keyspace {
                 continue;
             };
             let mut d = Delta::default();
-            remove_at(&mut shard, idx, &mut d, &self.watchers);
+            remove_at(&mut shard, idx, &mut d, &self.watchers, true);
             drop(shard);
             self.publish(&d);
             self.usage.evicted.fetch_add(1, Relaxed);
@@ -442,7 +449,7 @@ impl Keyspace {
                     expired: 1,
                     ..Delta::default()
                 };
-                remove_at(&mut shard, r, &mut d, &self.watchers);
+                remove_at(&mut shard, r, &mut d, &self.watchers, true);
                 self.publish(&d);
                 break;
             }
@@ -472,7 +479,7 @@ impl Keyspace {
                 steps += 1;
                 let at = shard.map[p].expire_at;
                 if at != 0 && at <= now {
-                    remove_at(&mut shard, p, &mut d, &self.watchers);
+                    remove_at(&mut shard, p, &mut d, &self.watchers, true);
                     reclaimed += 1;
                 } else if at != 0 {
                     ttl_sum = ttl_sum.saturating_add(at - now);
@@ -511,6 +518,12 @@ impl Drop for Txn<'_> {
     fn drop(&mut self) {
         // Runs before the guards are released, so totals never lag an unlocked shard.
         self.ks.publish(&self.delta);
+        let mut touched = std::mem::take(&mut self.delta.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for k in touched {
+            self.ks.watchers.touch(&k);
+        }
     }
 }
 
@@ -520,6 +533,13 @@ impl<'a> Txn<'a> {
     }
 
     /// A locked shard and the transaction's pending totals, borrowed together.
+    /// Records a change to `key` for watchers (see `Delta::touched`).
+    fn touch(&mut self, key: &[u8]) {
+        if self.ks.watchers.active() {
+            self.delta.touched.push(key.into());
+        }
+    }
+
     fn parts(&mut self, i: usize) -> (&mut Shard, &mut Delta) {
         let shard = self.guards[i]
             .as_deref_mut()
@@ -540,7 +560,7 @@ impl<'a> Txn<'a> {
             .index_from_hash(loc.hash, |k| k.as_bytes() == key);
         match idx {
             Some(i) if is_expired(&shard.map[i], now) => {
-                remove_at(shard, i, delta, &ks.watchers);
+                remove_at(shard, i, delta, &ks.watchers, false);
                 delta.expired += 1;
                 (loc, None)
             }
@@ -577,7 +597,7 @@ impl<'a> Txn<'a> {
         use indexmap::map::raw_entry_v1::RawEntryMut;
         let now = self.now;
         let loc = self.ks.locate(key);
-        self.ks.watchers.touch(key);
+        self.touch(key);
         let (shard, delta) = self.parts(loc.shard);
         let new_entry = Entry {
             value,
@@ -624,7 +644,9 @@ impl<'a> Txn<'a> {
         let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
         let (k, e) = shard.map.get_index_mut(idx).expect("live index");
-        ks.watchers.touch(k.as_bytes());
+        if ks.watchers.active() {
+            delta.touched.push(k.as_bytes().into());
+        }
         let before = entry_size(k, &e.value) as i64;
         let r = f(&mut e.value);
         touch(e, now);
@@ -678,7 +700,7 @@ impl<'a> Txn<'a> {
         let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
         if shard.map[idx].value.is_empty_collection() {
-            remove_at(shard, idx, delta, &ks.watchers);
+            remove_at(shard, idx, delta, &ks.watchers, false);
         }
         Some(r)
     }
@@ -688,7 +710,7 @@ impl<'a> Txn<'a> {
         let (loc, idx) = self.find(key);
         let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
-        Some(remove_at(shard, idx?, delta, &ks.watchers))
+        Some(remove_at(shard, idx?, delta, &ks.watchers, false))
     }
 
     /// Sets (or with 0 clears) a live key's expiry. False when the key is missing.
@@ -696,7 +718,7 @@ impl<'a> Txn<'a> {
         let (loc, Some(idx)) = self.find(key) else {
             return false;
         };
-        self.ks.watchers.touch(key);
+        self.touch(key);
         let (shard, delta) = self.parts(loc.shard);
         let e = &mut shard.map[idx];
         let vol = (expire_at != 0) as i64 - (e.expire_at != 0) as i64;

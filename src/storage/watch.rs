@@ -71,6 +71,11 @@ pub struct Watchers {
 }
 
 impl Watchers {
+    /// Someone watches or waits on a key of this keyspace.
+    pub fn active(&self) -> bool {
+        self.keys.load(Ordering::Relaxed) != 0
+    }
+
     /// Registers `signal` for `key` until the key is next touched.
     pub fn register(&self, key: &[u8], signal: &Arc<Signal>) {
         let mut map = self.map.lock();

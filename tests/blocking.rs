@@ -1,0 +1,291 @@
+//! Blocking commands end to end: BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP
+//! wake when another client pushes (or creates the key by RENAME or EXEC), time out with
+//! Redis's nil shapes (fractional timeouts included), serve waiters first come first served,
+//! never block inside MULTI, keep later pipelined commands waiting, and never wake for another
+//! tenant's writes.
+mod common;
+
+use common::{error_text, TestServer};
+use redis::{cmd, Connection, Value};
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn q(c: &mut Connection, args: &[&str]) -> Value {
+    let mut command = cmd(args[0]);
+    for a in &args[1..] {
+        command.arg(*a);
+    }
+    command.query(c).unwrap()
+}
+
+fn err(c: &mut Connection, args: &[&str]) -> String {
+    let mut command = cmd(args[0]);
+    for a in &args[1..] {
+        command.arg(*a);
+    }
+    error_text(&command.query::<Value>(c).unwrap_err())
+}
+
+fn bulk(s: &str) -> Value {
+    Value::BulkString(s.as_bytes().to_vec())
+}
+
+/// Runs `args` on a fresh connection in a thread; returns its reply and how long it took.
+fn spawn(srv: &TestServer, args: &'static [&'static str]) -> thread::JoinHandle<(Value, Duration)> {
+    let mut c = srv.client();
+    thread::spawn(move || {
+        let t = Instant::now();
+        let v = q(&mut c, args);
+        (v, t.elapsed())
+    })
+}
+
+/// Waits until `n` clients are blocked (CLIENT LIST shows their last command).
+fn wait_blocked(c: &mut Connection, cmd_name: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let list: String = cmd("CLIENT").arg("LIST").query(c).unwrap();
+        let blocked = list
+            .lines()
+            .filter(|l| l.contains(&format!("cmd={cmd_name}")))
+            .count();
+        if blocked >= n {
+            // The command is running; give it a moment to register its wait.
+            thread::sleep(Duration::from_millis(30));
+            return;
+        }
+        assert!(Instant::now() < deadline, "clients never blocked: {list}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn blpop_answers_at_once_when_data_is_there() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    q(&mut c, &["RPUSH", "b", "1", "2"]);
+    assert_eq!(
+        q(&mut c, &["BLPOP", "a", "b", "0"]),
+        Value::Array(vec![bulk("b"), bulk("1")])
+    );
+    assert_eq!(
+        q(&mut c, &["BRPOP", "a", "b", "0"]),
+        Value::Array(vec![bulk("b"), bulk("2")])
+    );
+    assert_eq!(q(&mut c, &["EXISTS", "b"]), Value::Int(0));
+}
+
+#[test]
+fn blpop_wakes_when_another_client_pushes() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let h = spawn(&srv, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut c, "blpop", 1);
+    q(&mut c, &["RPUSH", "q", "job"]);
+    let (v, _) = h.join().unwrap();
+    assert_eq!(v, Value::Array(vec![bulk("q"), bulk("job")]));
+    assert_eq!(q(&mut c, &["EXISTS", "q"]), Value::Int(0));
+}
+
+#[test]
+fn fractional_timeouts_end_with_redis_nil_shapes() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    let t = Instant::now();
+    r.roundtrip(b"BLPOP nothing 0.2\r\n", b"*-1\r\n");
+    assert!(
+        t.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        t.elapsed()
+    );
+    r.roundtrip(b"BLMOVE nothing dst LEFT RIGHT 0.05\r\n", b"$-1\r\n");
+    r.roundtrip(b"BZPOPMIN nothing 0.05\r\n", b"*-1\r\n");
+    let mut r3 = srv.raw();
+    r3.send(b"HELLO 3\r\n");
+    let _ = r3.read_reply();
+    r3.roundtrip(b"BRPOP nothing 0.05\r\n", b"_\r\n");
+}
+
+#[test]
+fn bad_timeouts_get_redis_errors() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    assert_eq!(
+        err(&mut c, &["BLPOP", "k", "-1"]),
+        "ERR timeout is negative"
+    );
+    assert_eq!(
+        err(&mut c, &["BLPOP", "k", "soon"]),
+        "ERR timeout is not a float or out of range"
+    );
+    // Finite for Redis's long double, but past LLONG_MAX milliseconds.
+    assert_eq!(
+        err(&mut c, &["BZPOPMAX", "k", "1e400"]),
+        "ERR timeout is out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["BLPOP", "k"]),
+        "ERR wrong number of arguments for 'blpop' command"
+    );
+    q(&mut c, &["SET", "s", "x"]);
+    assert!(err(&mut c, &["BLPOP", "s", "0"]).starts_with("WRONGTYPE"));
+}
+
+#[test]
+fn waiters_are_served_first_come_first_served() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let first = spawn(&srv, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut c, "blpop", 1);
+    let second = spawn(&srv, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut c, "blpop", 2);
+    let third = spawn(&srv, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut c, "blpop", 3);
+    q(&mut c, &["RPUSH", "q", "a", "b", "c"]);
+    assert_eq!(
+        first.join().unwrap().0,
+        Value::Array(vec![bulk("q"), bulk("a")])
+    );
+    assert_eq!(
+        second.join().unwrap().0,
+        Value::Array(vec![bulk("q"), bulk("b")])
+    );
+    assert_eq!(
+        third.join().unwrap().0,
+        Value::Array(vec![bulk("q"), bulk("c")])
+    );
+}
+
+#[test]
+fn creating_the_key_by_rename_or_exec_wakes_the_waiter() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let h = spawn(&srv, &["BLPOP", "q", "5"]);
+    wait_blocked(&mut c, "blpop", 1);
+    q(&mut c, &["RPUSH", "tmp", "renamed"]);
+    q(&mut c, &["RENAME", "tmp", "q"]);
+    assert_eq!(
+        h.join().unwrap().0,
+        Value::Array(vec![bulk("q"), bulk("renamed")])
+    );
+
+    let h = spawn(&srv, &["BRPOP", "q", "5"]);
+    wait_blocked(&mut c, "brpop", 1);
+    q(&mut c, &["MULTI"]);
+    q(&mut c, &["RPUSH", "q", "x", "y"]);
+    q(&mut c, &["RPOP", "q"]);
+    q(&mut c, &["EXEC"]);
+    // The waiter sees EXEC's result whole: only `x` is left.
+    assert_eq!(
+        h.join().unwrap().0,
+        Value::Array(vec![bulk("q"), bulk("x")])
+    );
+}
+
+#[test]
+fn blocking_commands_do_not_block_inside_multi() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    r.roundtrip(b"BLPOP q 0\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"BLMOVE q d LEFT LEFT 0\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"BZPOPMIN z 0\r\n", b"+QUEUED\r\n");
+    r.roundtrip(b"EXEC\r\n", b"*3\r\n*-1\r\n$-1\r\n*-1\r\n");
+}
+
+#[test]
+fn pipelined_commands_after_a_blocked_one_wait_for_it() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut r = srv.raw();
+    r.send(b"BLPOP q 0\r\nSET after 1\r\n");
+    wait_blocked(&mut c, "blpop", 1);
+    assert_eq!(q(&mut c, &["EXISTS", "after"]), Value::Int(0));
+    q(&mut c, &["LPUSH", "q", "v"]);
+    assert_eq!(
+        r.read_n(b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n+OK\r\n".len()),
+        b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n+OK\r\n"
+    );
+    assert_eq!(q(&mut c, &["EXISTS", "after"]), Value::Int(1));
+}
+
+#[test]
+fn blmove_brpoplpush_blmpop_and_zset_variants_wake_and_move() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let h = spawn(&srv, &["BLMOVE", "src", "dst", "RIGHT", "LEFT", "5"]);
+    wait_blocked(&mut c, "blmove", 1);
+    q(&mut c, &["RPUSH", "src", "m"]);
+    assert_eq!(h.join().unwrap().0, bulk("m"));
+    assert_eq!(
+        q(&mut c, &["LRANGE", "dst", "0", "-1"]),
+        Value::Array(vec![bulk("m")])
+    );
+
+    let h = spawn(&srv, &["BRPOPLPUSH", "src", "dst", "5"]);
+    wait_blocked(&mut c, "brpoplpush", 1);
+    q(&mut c, &["RPUSH", "src", "n"]);
+    assert_eq!(h.join().unwrap().0, bulk("n"));
+
+    let h = spawn(
+        &srv,
+        &["BLMPOP", "5", "2", "l1", "l2", "LEFT", "COUNT", "2"],
+    );
+    wait_blocked(&mut c, "blmpop", 1);
+    q(&mut c, &["RPUSH", "l2", "a", "b", "c"]);
+    assert_eq!(
+        h.join().unwrap().0,
+        Value::Array(vec![bulk("l2"), Value::Array(vec![bulk("a"), bulk("b")])])
+    );
+
+    let h = spawn(&srv, &["BZPOPMAX", "z", "5"]);
+    wait_blocked(&mut c, "bzpopmax", 1);
+    q(&mut c, &["ZADD", "z", "1", "low", "2", "high"]);
+    assert_eq!(
+        h.join().unwrap().0,
+        Value::Array(vec![bulk("z"), bulk("high"), bulk("2")])
+    );
+
+    let h = spawn(&srv, &["BZMPOP", "5", "1", "z2", "MIN"]);
+    wait_blocked(&mut c, "bzmpop", 1);
+    q(&mut c, &["ZADD", "z2", "3", "x"]);
+    assert_eq!(
+        h.join().unwrap().0,
+        Value::Array(vec![
+            bulk("z2"),
+            Value::Array(vec![Value::Array(vec![bulk("x"), bulk("3")])])
+        ])
+    );
+}
+
+#[test]
+fn another_tenants_push_never_wakes_a_waiter() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let secret = |a: &mut Connection, id: &str| -> String {
+        let _: () = cmd("TENANT.CREATE").arg(id).query(a).unwrap();
+        let v: Vec<String> = cmd("TENANT.TOKEN.CREATE").arg(id).query(a).unwrap();
+        v[v.iter().position(|f| f == "secret").unwrap() + 1].clone()
+    };
+    let (sa, sb) = (secret(&mut admin, "ta"), secret(&mut admin, "tb"));
+    let url = |id: &str, s: &str| format!("redis://{id}:{s}@{}/", srv.addr);
+    let mut a = redis::Client::open(url("ta", &sa))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut b = redis::Client::open(url("tb", &sb))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let t = Instant::now();
+    let h = thread::spawn(move || q(&mut a, &["BLPOP", "q", "0.5"]));
+    thread::sleep(Duration::from_millis(100));
+    q(&mut b, &["RPUSH", "q", "b-secret"]);
+    assert_eq!(
+        h.join().unwrap(),
+        Value::Nil,
+        "a waiter saw another tenant's push"
+    );
+    assert!(t.elapsed() >= Duration::from_millis(450));
+    assert_eq!(q(&mut b, &["LLEN", "q"]), Value::Int(1));
+}
