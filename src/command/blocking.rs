@@ -10,12 +10,58 @@
 //! Inside EXEC a blocking command never blocks: it answers as on timeout, as in Redis.
 
 use super::dispatch::Ctx;
-use crate::protocol::{CmdError, Reply};
+use crate::protocol::{args, CmdError, Reply};
 use crate::server::session::Blocked;
 use crate::storage::keyspace::Keyspace;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The arguments LMPOP, BLMPOP, ZMPOP and BZMPOP share, from numkeys' position `first`:
+/// `numkeys key [key ...] <ends[0] | ends[1]> [COUNT count]`, checked in Redis's order.
+pub struct MultiPop {
+    /// Positions of the keys in the arguments.
+    pub keys: std::ops::Range<usize>,
+    /// `ends[0]` (LEFT, MIN) was given rather than `ends[1]`.
+    pub first_end: bool,
+    pub count: usize,
+}
+
+pub fn multi_pop_args(a: &[Bytes], first: usize, ends: [&str; 2]) -> Result<MultiPop, CmdError> {
+    let numkeys = match crate::protocol::request::parse_i64(&a[first]) {
+        Some(n) if n >= 1 => n as usize,
+        _ => return Err(CmdError::err("ERR numkeys should be greater than 0")),
+    };
+    let end_at = match numkeys.checked_add(first + 1) {
+        Some(i) if i < a.len() => i,
+        _ => return Err(CmdError::Syntax),
+    };
+    let first_end = if args::is(&a[end_at], ends[0]) {
+        true
+    } else if args::is(&a[end_at], ends[1]) {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let mut count = None;
+    let mut i = end_at + 1;
+    while i < a.len() {
+        if count.is_none() && args::is(&a[i], "COUNT") && i + 1 < a.len() {
+            match crate::protocol::request::parse_i64(&a[i + 1]) {
+                Some(n) if n >= 1 => count = Some(n as usize),
+                _ => return Err(CmdError::err("ERR count should be greater than 0")),
+            }
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok(MultiPop {
+        keys: first + 1..end_at,
+        first_end,
+        count: count.unwrap_or(1),
+    })
+}
 
 /// A blocking command's timeout in seconds (fractions allowed; 0 = forever), parsed as
 /// Redis's `getTimeoutFromObjectOrReply`: rounded up to whole milliseconds.

@@ -11,7 +11,7 @@
 
 use super::blocking;
 use super::dispatch::Ctx;
-use super::spec::{cmd, flags::*, key_flags::*, Begin, CommandSpec, Find, KeySpec};
+use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::protocol::reply::SHORT_CAP;
 use crate::protocol::{args, CmdError, Reply};
@@ -30,27 +30,9 @@ const K_MOVE: &[KeySpec] = &[
     KeySpec::single(1, RW | ACCESS | DELETE),
     KeySpec::single(2, RW | INSERT),
 ];
-const K_MPOP: &[KeySpec] = &[KeySpec {
-    flags: RW | ACCESS | DELETE,
-    begin: Begin::Index(1),
-    find: Find::Keynum {
-        keynum_idx: 0,
-        first_key: 1,
-        step: 1,
-    },
-    notes: "",
-}];
+const K_MPOP: &[KeySpec] = &[KeySpec::keynum(1, RW | ACCESS | DELETE)];
 /// BLMPOP's keys: as LMPOP's, one argument later (after the timeout).
-const K_BMPOP: &[KeySpec] = &[KeySpec {
-    flags: RW | ACCESS | DELETE,
-    begin: Begin::Index(2),
-    find: Find::Keynum {
-        keynum_idx: 0,
-        first_key: 1,
-        step: 1,
-    },
-    notes: "",
-}];
+const K_BMPOP: &[KeySpec] = &[KeySpec::keynum(2, RW | ACCESS | DELETE)];
 const PUSH_COST: &str =
     "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 
@@ -377,38 +359,13 @@ fn mpop_generic(
     first: usize,
     timeout: Option<Option<std::time::Duration>>,
 ) -> Result<Reply, CmdError> {
-    let numkeys = ranged(
-        &a[first],
-        1,
-        i64::MAX,
-        Some("ERR numkeys should be greater than 0"),
-    )? as usize;
-    let where_idx = match numkeys.checked_add(first + 1) {
-        Some(i) if i < a.len() => i,
-        _ => return Err(CmdError::Syntax),
-    };
-    let front = parse_end(&a[where_idx])?;
-    let mut count = None;
-    let mut i = where_idx + 1;
-    while i < a.len() {
-        if count.is_none() && args::is(&a[i], "COUNT") && i + 1 < a.len() {
-            let c = ranged(
-                &a[i + 1],
-                1,
-                i64::MAX,
-                Some("ERR count should be greater than 0"),
-            )?;
-            count = Some(c as usize);
-            i += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let m = blocking::multi_pop_args(a, first, ["LEFT", "RIGHT"])?;
+    let (front, count) = (m.first_end, m.count);
     let limits = ctx.server.params.encoding_limits();
-    let keys = &a[first + 1..where_idx];
+    let keys = &a[m.keys];
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, keys);
-    let popped = pop_first(&mut t, keys, front, count.unwrap_or(1), &limits)?;
+    let popped = pop_first(&mut t, keys, front, count, &limits)?;
     let Some(p) = popped else {
         return Ok(match timeout {
             Some(timeout) => blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray),

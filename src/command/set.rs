@@ -8,7 +8,7 @@ use super::hash::{
     check_random_limit, member, parse_cursor, parse_scan_opts, random_count, sample_unique,
     scan_reply, scan_step,
 };
-use super::spec::{cmd, flags::*, key_flags::*, Begin, CommandSpec, Find, KeySpec};
+use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::keyspace::Txn;
@@ -46,7 +46,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.").args("key [count]").tips(&["nondeterministic_output"]),
     cmd("smove", 4, WRITE | FAST, S, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, RW | INSERT)], smove, "Moves a member from one set to another.", "1.0.0", G, "O(1)").args("source destination member"),
     cmd("sinter", -2, READONLY, S, KALL_RO_ACC, sinter, "Returns the intersect of multiple sets.", "1.0.0", G, INTER).args("key [key ...]").tips(ORDER),
-    cmd("sintercard", -3, READONLY, S, &[KeySpec { flags: RO | ACCESS, begin: Begin::Index(1), find: Find::Keynum { keynum_idx: 0, first_key: 1, step: 1 }, notes: "" }], sintercard,
+    cmd("sintercard", -3, READONLY, S, &[KeySpec::keynum(1, RO | ACCESS)], sintercard,
         "Returns the number of members of the intersect of multiple sets.", "7.0.0", G, INTER).args("numkeys key [key ...] [LIMIT limit]"),
     cmd("sinterstore", -3, WRITE | DENYOOM, S, &[KeySpec::single(1, RW | UPDATE), KeySpec::range(2, -1, 1, RO | ACCESS)], sinterstore, "Stores the intersect of multiple sets in a key.", "1.0.0", G, INTER).args("destination key [key ...]"),
     cmd("sunion", -2, READONLY, S, KALL_RO_ACC, sunion, "Returns the union of multiple sets.", "1.0.0", G, TOTAL).args("key [key ...]").tips(ORDER),

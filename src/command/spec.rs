@@ -154,6 +154,20 @@ impl KeySpec {
     }
 
     /// Keys from `index` to `last_key` (negative: from the end) every `step` arguments.
+    /// Keys counted by the argument at `index`, the keys following it (EVAL, LMPOP, ZUNION...).
+    pub const fn keynum(index: i32, flags: u32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: Begin::Index(index),
+            find: Find::Keynum {
+                keynum_idx: 0,
+                first_key: 1,
+                step: 1,
+            },
+            notes: "",
+        }
+    }
+
     pub const fn range(index: i32, last_key: i32, step: i32, flags: u32) -> KeySpec {
         KeySpec {
             flags,

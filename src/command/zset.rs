@@ -9,7 +9,7 @@
 
 use super::blocking;
 use super::dispatch::Ctx;
-use super::spec::{cmd, flags::*, key_flags::*, Begin, CommandSpec, Find, KeySpec};
+use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::storage::keyspace::Txn;
@@ -25,20 +25,11 @@ const RW_DEL: &[KeySpec] = &[KeySpec::single(1, RW | DELETE)];
 const POP: &[KeySpec] = &[KeySpec::single(1, RW | ACCESS | DELETE)];
 
 /// `numkeys key [key ...]` from argument `at`.
-const fn keynum(at: i32, flags: u32) -> KeySpec {
-    KeySpec {
-        flags,
-        begin: Begin::Index(at),
-        find: Find::Keynum {
-            keynum_idx: 0,
-            first_key: 1,
-            step: 1,
-        },
-        notes: "",
-    }
-}
-const RO_KEYNUM: &[KeySpec] = &[keynum(1, RO | ACCESS)];
-const STORE_KEYNUM: &[KeySpec] = &[KeySpec::single(1, OW | UPDATE), keynum(2, RO | ACCESS)];
+const RO_KEYNUM: &[KeySpec] = &[KeySpec::keynum(1, RO | ACCESS)];
+const STORE_KEYNUM: &[KeySpec] = &[
+    KeySpec::single(1, OW | UPDATE),
+    KeySpec::keynum(2, RO | ACCESS),
+];
 
 const LEX_COMPLEXITY: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).";
 const REM_COMPLEXITY: &str = "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.";
@@ -87,13 +78,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0", G, POP_COMPLEXITY).args("key [count]"),
     cmd("zpopmax", -2, WRITE | FAST, Z, POP, zpopmax,
         "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0", G, POP_COMPLEXITY).args("key [count]"),
-    cmd("zmpop", -4, WRITE, Z, &[keynum(1, RW | ACCESS | DELETE)], zmpop,
+    cmd("zmpop", -4, WRITE, Z, &[KeySpec::keynum(1, RW | ACCESS | DELETE)], zmpop,
         "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0", G, "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.").args("numkeys key [key ...] <MIN | MAX> [COUNT count]"),
     cmd("bzpopmin", -3, WRITE | FAST | BLOCKING, Z, &[KeySpec::range(1, -2, 1, RW | ACCESS | DELETE)], bzpopmin,
         "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0", G, "O(log(N)) with N being the number of elements in the sorted set.").args("key [key ...] timeout"),
     cmd("bzpopmax", -3, WRITE | FAST | BLOCKING, Z, &[KeySpec::range(1, -2, 1, RW | ACCESS | DELETE)], bzpopmax,
         "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0", G, "O(log(N)) with N being the number of elements in the sorted set.").args("key [key ...] timeout"),
-    cmd("bzmpop", -5, WRITE | BLOCKING, Z, &[keynum(2, RW | ACCESS | DELETE)], bzmpop,
+    cmd("bzmpop", -5, WRITE | BLOCKING, Z, &[KeySpec::keynum(2, RW | ACCESS | DELETE)], bzmpop,
         "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0", G, "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.").args("timeout numkeys key [key ...] <MIN | MAX> [COUNT count]"),
     cmd("zremrangebyrank", 4, WRITE, Z, RW_DEL, zremrangebyrank,
         "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "2.0.0", G, REM_COMPLEXITY).args("key start stop"),
@@ -916,39 +907,13 @@ fn mpop_generic(
     first: usize,
     timeout: Option<Option<std::time::Duration>>,
 ) -> Result<Reply, CmdError> {
-    let numkeys = match crate::protocol::request::parse_i64(&a[first]) {
-        Some(n) if n >= 1 => n as usize,
-        _ => return Err(CmdError::err("ERR numkeys should be greater than 0")),
-    };
-    let where_idx = numkeys.saturating_add(first + 1);
-    if where_idx >= a.len() {
-        return Err(CmdError::Syntax);
-    }
-    let max = if args::is(&a[where_idx], "MIN") {
-        false
-    } else if args::is(&a[where_idx], "MAX") {
-        true
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < a.len() {
-        if count.is_none() && args::is(&a[j], "COUNT") && j + 1 < a.len() {
-            match crate::protocol::request::parse_i64(&a[j + 1]) {
-                Some(n) if n >= 1 => count = Some(n as usize),
-                _ => return Err(CmdError::err("ERR count should be greater than 0")),
-            }
-            j += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let keys = &a[first + 1..where_idx];
+    let m = blocking::multi_pop_args(a, first, ["MIN", "MAX"])?;
+    let (max, count) = (!m.first_end, m.count);
+    let keys = &a[m.keys];
     let proto = ctx.session.proto;
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, keys);
-    let popped = pop_first(&mut t, keys, max, count.unwrap_or(1))?;
+    let popped = pop_first(&mut t, keys, max, count)?;
     let Some(p) = popped else {
         return Ok(match timeout {
             Some(timeout) => blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray),
