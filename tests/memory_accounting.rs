@@ -3,46 +3,19 @@
 //! One test per binary, so nothing else allocates in the process meanwhile.
 mod common;
 
-use common::TestServer;
-use redis::cmd;
+use common::{connect_tenant, create_tenant, rss_bytes, tenant_info_int, TestServer};
+use redis::{cmd, Connection};
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
-fn memory_used(a: &mut redis::Connection) -> i64 {
-    let v: Vec<redis::Value> = cmd("TENANT.INFO").arg("acme").query(a).unwrap();
-    let i = v
-        .iter()
-        .position(|x| matches!(x, redis::Value::BulkString(b) if b == b"memory_used"))
-        .unwrap();
-    redis::from_redis_value(v[i + 1].clone()).unwrap()
+fn memory_used(a: &mut Connection) -> i64 {
+    tenant_info_int(a, "acme", "memory_used")
 }
 
 #[test]
 fn accounted_memory_tracks_real_heap_growth_within_15_percent() {
     let srv = TestServer::start();
     let mut a = srv.client();
-    let _: () = cmd("TENANT.CREATE")
-        .arg(&["acme", "TIER", "enterprise"])
-        .query(&mut a)
-        .unwrap();
-    let v: Vec<String> = cmd("TENANT.TOKEN.CREATE")
-        .arg("acme")
-        .query(&mut a)
-        .unwrap();
-    let secret = &v[v.iter().position(|f| f == "secret").unwrap() + 1];
-    let mut t = redis::Client::open(format!("redis://acme:{secret}@{}/", srv.addr))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let secret = create_tenant(&mut a, "acme", &["TIER", "enterprise"]);
+    let mut t = connect_tenant(&srv, "acme", &secret).unwrap();
     // Warm up allocator arenas and buffers before the baseline.
     let _: () = cmd("SET").arg("warm").arg("x").query(&mut t).unwrap();
     let _: i64 = cmd("DEL").arg("warm").query(&mut t).unwrap();

@@ -3,27 +3,12 @@
 //! (TENANT.QUOTA) and rejection counters, including under concurrent writers.
 mod common;
 
-use common::TestServer;
+use common::{connect_tenant as connect, create_tenant as tenant, TestServer};
 use redis::{cmd, Connection, Value};
 use std::time::{Duration, Instant};
 
 fn admin(srv: &TestServer) -> Connection {
     srv.client()
-}
-
-/// Creates tenant `id` with `opts` and returns a readwrite token's secret.
-fn tenant(a: &mut Connection, id: &str, opts: &[&str]) -> String {
-    let _: () = cmd("TENANT.CREATE").arg(id).arg(opts).query(a).unwrap();
-    let v: Vec<String> = cmd("TENANT.TOKEN.CREATE")
-        .arg(id)
-        .arg(&["ROLE", "readwrite"])
-        .query(a)
-        .unwrap();
-    v[v.iter().position(|f| f == "secret").unwrap() + 1].clone()
-}
-
-fn connect(srv: &TestServer, id: &str, secret: &str) -> redis::RedisResult<Connection> {
-    redis::Client::open(format!("redis://{id}:{secret}@{}/", srv.addr))?.get_connection()
 }
 
 fn map(v: Value) -> std::collections::HashMap<String, Value> {

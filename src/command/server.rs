@@ -5,7 +5,7 @@ use super::registry::REGISTRY;
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::protocol::{args, CmdError, Reply};
 use crate::server::REDIS_COMPAT_VERSION;
-use crate::storage::value::entry_size;
+use crate::storage::value::{entry_size, ENTRY_OVERHEAD};
 use bytes::Bytes;
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
@@ -454,7 +454,7 @@ fn memory_usage(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, [key]);
     let size = t
         .peek(key)
-        .map(|e| entry_size(&crate::storage::value::Key::new(key), &e.value));
+        .map(|e| ENTRY_OVERHEAD + entry_size(&crate::storage::value::Key::new(key), &e.value));
     Ok(size.map_or(Reply::Nil, |s| Reply::Int(s as i64)))
 }
 

@@ -10,7 +10,7 @@
 //! Every insert, overwrite, delete, expiry and flush adjusts the shard's exact counters and the
 //! keyspace's and tenant's atomic totals in the same place, so nobody outside storage reports deltas.
 
-use super::value::{entry_size, Entry, Key, Value};
+use super::value::{entry_size, full_capacity, table_size, Entry, Key, Value};
 use super::watch::Watchers;
 use indexmap::map::RawEntryApiV1;
 use parking_lot::{Mutex, MutexGuard};
@@ -91,6 +91,8 @@ impl Eviction {
 struct Shard {
     map: Map,
     bytes: i64,
+    /// The part of `bytes` that is the map's own table, by its real capacity.
+    table: i64,
     volatile: i64,
     /// Position below which the active expiry sweep continues (it walks downward).
     expire_cursor: usize,
@@ -151,6 +153,22 @@ fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta, w: &Watchers, now: bo
         d.touched.push(k.as_bytes().into());
     }
     e
+}
+
+/// Brings the shard's accounted table size up to date with its real capacity after changes,
+/// first shrinking a table that removals left mostly empty (below 1/8 full, to about half
+/// full, as Redis resizes its dicts; an empty one is freed), so deleted keys give their memory
+/// back. Shrinking keeps the entries' order, so SCAN cursors stay valid.
+fn settle_table(shard: &mut Shard, d: &mut Delta) {
+    let (len, cap) = (shard.map.len(), shard.map.capacity());
+    if cap > 0 && len * 8 < cap {
+        shard.map.shrink_to(full_capacity(len * 2));
+    }
+    let table = table_size(shard.map.capacity()) as i64;
+    if table != shard.table {
+        d.account(shard, 0, table - shard.table, 0);
+        shard.table = table;
+    }
 }
 
 /// Data removed by a flush, not yet freed.
@@ -311,6 +329,7 @@ impl Keyspace {
             let map = std::mem::replace(&mut shard.map, Map::with_hasher(self.hasher));
             let (n, bytes, vol) = (map.len() as i64, shard.bytes, shard.volatile);
             shard.expire_cursor = 0;
+            shard.table = 0;
             let mut d = Delta::default();
             d.account(&mut shard, -n, -bytes, -vol);
             self.publish(&d);
@@ -417,6 +436,7 @@ impl Keyspace {
             };
             let mut d = Delta::default();
             remove_at(&mut shard, idx, &mut d, &self.watchers, true);
+            settle_table(&mut shard, &mut d);
             drop(shard);
             self.publish(&d);
             self.usage.evicted.fetch_add(1, Relaxed);
@@ -450,6 +470,7 @@ impl Keyspace {
                     ..Delta::default()
                 };
                 remove_at(&mut shard, r, &mut d, &self.watchers, true);
+                settle_table(&mut shard, &mut d);
                 self.publish(&d);
                 break;
             }
@@ -487,6 +508,7 @@ impl Keyspace {
                 }
             }
             shard.expire_cursor = p;
+            settle_table(&mut shard, &mut d);
             checked += steps;
         }
         d.expired = reclaimed as u64;
@@ -517,6 +539,9 @@ pub struct Txn<'a> {
 impl Drop for Txn<'_> {
     fn drop(&mut self) {
         // Runs before the guards are released, so totals never lag an unlocked shard.
+        for shard in self.guards.iter_mut().flatten() {
+            settle_table(shard, &mut self.delta);
+        }
         self.ks.publish(&self.delta);
         let mut touched = std::mem::take(&mut self.delta.touched);
         touched.sort_unstable();
@@ -807,7 +832,7 @@ mod tests {
         assert_eq!(ks.len(), 2);
         assert_eq!(ks.volatile_len(), 1);
         let big = ks.bytes();
-        assert!(big > 2 * crate::storage::value::ENTRY_OVERHEAD + 100);
+        assert!(big > 100 + table_size(1));
         let mut t = ks.txn(1000, [b"b"]);
         t.update(b"b", |v| *v = sval(b"small"));
         drop(t);
@@ -823,6 +848,40 @@ mod tests {
         assert_eq!(ks.len(), 0);
         assert_eq!(ks.bytes(), 0);
         assert_eq!(usage.bytes.load(Relaxed), 0);
+    }
+
+    /// The accounted total is exactly the keys' data plus every shard table at its real
+    /// capacity, and a table emptied by deletes shrinks and gives its bytes back.
+    #[test]
+    fn tables_are_accounted_by_capacity_and_shrink() {
+        let ks = Keyspace::new(0, Arc::default());
+        let recount = |ks: &Keyspace| -> usize {
+            ks.shards
+                .iter()
+                .map(|m| {
+                    let s = m.lock();
+                    table_size(s.map.capacity())
+                        + s.map
+                            .iter()
+                            .map(|(k, e)| entry_size(k, &e.value))
+                            .sum::<usize>()
+                })
+                .sum()
+        };
+        let keys: Vec<String> = (0..20_000).map(|i| format!("key:{i}")).collect();
+        for k in &keys {
+            ks.txn(0, [k]).set(k.as_bytes(), sval(b"v"), 0);
+        }
+        assert_eq!(ks.bytes(), recount(&ks));
+        let full = ks.bytes();
+        for k in &keys[100..] {
+            ks.txn(0, [k]).remove(k.as_bytes());
+        }
+        assert_eq!(ks.bytes(), recount(&ks));
+        assert!(ks.bytes() < full / 20, "{} of {full}", ks.bytes());
+        // Removal by eviction and expiry settles tables too.
+        while ks.evict_one(Eviction::AllKeysRandom, 5, 0) {}
+        assert_eq!(ks.bytes(), recount(&ks));
     }
 
     #[test]

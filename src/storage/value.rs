@@ -141,12 +141,31 @@ pub fn index_map_size(cap: usize, bucket: usize) -> usize {
     if cap == 0 {
         return 0;
     }
-    let buckets = match cap {
+    alloc_size(cap * bucket) + alloc_size(index_buckets(cap) * 9 + 16)
+}
+
+/// Buckets of the hash index that holds `cap` entries (hashbrown's sizing: a 7/8 load factor,
+/// powers of two, 4 at least).
+fn index_buckets(cap: usize) -> usize {
+    match cap {
         0..4 => 4,
         4..8 => 8,
         _ => (cap * 8 / 7).next_power_of_two(),
-    };
-    alloc_size(cap * bucket) + alloc_size(buckets * 9 + 16)
+    }
+}
+
+/// The capacity a hash index sized for `n` entries really has, so a map shrunk to it has entry
+/// vector and index of the same capacity (what `index_map_size` assumes).
+pub fn full_capacity(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let buckets = index_buckets(n);
+    if buckets < 8 {
+        buckets - 1
+    } else {
+        buckets / 8 * 7
+    }
 }
 
 /// A string value: Redis's `int` / `embstr` / `raw` encodings in 16 bytes.
@@ -387,14 +406,24 @@ pub struct Entry {
     pub access: u32,
 }
 
-/// Fixed bytes each key costs in the table beyond its key and value heap data: the index-map
-/// bucket (hash + key + entry = 64 bytes) plus the hash index slot (8 bytes + control byte at
-/// the table's load factor). Part of the documented memory model (docs/architecture.md).
-pub const ENTRY_OVERHEAD: usize = 80;
+/// What one more key adds to its shard's table, averaged over the table's growth: the
+/// index-map bucket (hash + key + entry = 64 bytes) plus the hash index slot (8 bytes + control
+/// byte), at the load a table has on average between doublings. The accounted total counts the
+/// tables by their real capacity instead (`table_size`); this estimate is for one key's cost
+/// before it exists (quota reservations) and for MEMORY USAGE. Part of the documented memory
+/// model (docs/tenancy.md).
+pub const ENTRY_OVERHEAD: usize = 100;
 
-/// The accounted size of a key with its value.
+/// What a shard's table with room for `cap` keys costs: its entry vector and hash index.
+pub fn table_size(cap: usize) -> usize {
+    let bucket = 8 + std::mem::size_of::<Key>() + std::mem::size_of::<Entry>();
+    index_map_size(cap, bucket)
+}
+
+/// The accounted size of a key's own data: its key and value heap bytes (the table slot is
+/// accounted by the table, see `table_size`).
 pub fn entry_size(key: &Key, value: &Value) -> usize {
-    ENTRY_OVERHEAD + key.heap_size() + value.heap_size()
+    key.heap_size() + value.heap_size()
 }
 
 /// Typed access: each returns None for another type (callers turn that into WRONGTYPE).

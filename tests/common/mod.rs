@@ -423,3 +423,45 @@ pub fn info_fields(info: &str) -> HashMap<String, String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tenants
+// ---------------------------------------------------------------------------------------------
+
+/// Creates tenant `id` with TENANT.CREATE `opts` and returns a readwrite token's secret.
+pub fn create_tenant(admin: &mut Connection, id: &str, opts: &[&str]) -> String {
+    let _: () = cmd("TENANT.CREATE").arg(id).arg(opts).query(admin).unwrap();
+    let v: Vec<String> = cmd("TENANT.TOKEN.CREATE")
+        .arg(id)
+        .arg(&["ROLE", "readwrite"])
+        .query(admin)
+        .unwrap();
+    v[v.iter().position(|f| f == "secret").unwrap() + 1].clone()
+}
+
+/// A connection authenticated as tenant `id` through the URL, as users connect.
+pub fn connect_tenant(srv: &TestServer, id: &str, secret: &str) -> redis::RedisResult<Connection> {
+    redis::Client::open(format!("redis://{id}:{secret}@{}/", srv.addr))?.get_connection()
+}
+
+/// One integer field of TENANT.INFO `id`.
+pub fn tenant_info_int(admin: &mut Connection, id: &str, field: &str) -> i64 {
+    let v: Vec<Value> = cmd("TENANT.INFO").arg(id).query(admin).unwrap();
+    let i = v
+        .iter()
+        .position(|x| matches!(x, Value::BulkString(b) if b == field.as_bytes()))
+        .unwrap_or_else(|| panic!("TENANT.INFO has no {field}"));
+    redis::from_redis_value(v[i + 1].clone()).unwrap()
+}
+
+/// This process's resident memory (the in-process server's included).
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb * 1024
+}
