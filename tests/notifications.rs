@@ -291,3 +291,73 @@ fn resp3_own_events_precede_the_reply() {
     assert_eq!(String::from_utf8(r.read_reply()).unwrap(), push);
     assert_eq!(r.read_reply(), b"+OK\r\n");
 }
+
+#[test]
+fn expired_events_from_lazy_and_active_expiry() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    config_set(&mut c, "notify-keyspace-events", "E$x");
+    let mut ev = Events::new(srv.raw());
+    let q = |c: &mut Connection, args: &[&str]| {
+        let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
+    };
+    // Lazy: a read finds the key expired; the event comes before the reply.
+    set_px(&mut c, "lazy", "v", 30);
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(get(&mut c, "lazy"), None);
+    ev.expect(0, &[("set", "lazy"), ("expired", "lazy")]);
+    // A write over an expired key: `expired` first, then the write's own event.
+    set_px(&mut c, "over", "v", 30);
+    std::thread::sleep(Duration::from_millis(60));
+    q(&mut c, &["SET", "over", "new"]);
+    ev.expect(0, &[("set", "over"), ("expired", "over"), ("set", "over")]);
+    ev.quiet();
+    // Active: nobody touches the key; the background sweep reclaims it and reports it.
+    select(&mut c, 3);
+    set_px(&mut c, "swept", "v", 30);
+    ev.expect(3, &[("set", "swept"), ("expired", "swept")]);
+    // Without the class, nothing.
+    config_set(&mut c, "notify-keyspace-events", "Eg");
+    q(&mut c, &["SET", "quiet", "v", "PX", "30"]);
+    ev.expect(3, &[("expire", "quiet")]);
+    std::thread::sleep(Duration::from_millis(300));
+    ev.quiet();
+}
+
+#[test]
+fn evicted_events_reach_only_the_evicting_tenant() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    config_set(&mut admin, "notify-keyspace-events", "Ee");
+    let small = create_tenant(
+        &mut admin,
+        "small",
+        &["MEMORY", "200kb", "EVICTION", "allkeys-lru", "OPS", "0"],
+    );
+    let other = create_tenant(&mut admin, "other", &["OPS", "0"]);
+    let raw_as = |id: &str, secret: &str| {
+        let mut r = srv.raw();
+        r.roundtrip(&req(&["AUTH", id, secret]), b"+OK\r\n");
+        r
+    };
+    let mut ev_small = Events::new(raw_as("small", &small));
+    let mut ev_other = Events::new(raw_as("other", &other));
+    let mut ev_global = Events::new(srv.raw());
+
+    let mut t = connect_tenant(&srv, "small", &small).unwrap();
+    let value = "x".repeat(1000);
+    for i in 0..400 {
+        set(&mut t, format!("k{i}"), &value);
+    }
+    let evicted = tenant_info_int(&mut admin, "small", "evicted_keys");
+    assert!(evicted > 100, "evicted {evicted}");
+    // One `evicted` event per evicted key, naming keys the tenant wrote, inside its namespace.
+    for _ in 0..evicted {
+        let (channel, key) = ev_small.next();
+        assert_eq!(channel, "__keyevent@0__:evicted");
+        assert!(key.starts_with('k') && !key.contains("__tenant"), "{key}");
+    }
+    ev_small.quiet();
+    ev_other.quiet();
+    ev_global.quiet();
+}

@@ -64,17 +64,13 @@ impl Ctx<'_> {
     /// `notify` for a key in database `db` (MOVE and COPY ... DB raise their `*_to` events in
     /// the target database).
     pub fn notify_db(&self, class: u32, event: &'static str, key: &[u8], db: usize) {
-        let flags = self.server.params.notify_keyspace_events();
-        if flags & class == 0 || flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) == 0 {
-            return;
-        }
         // The event belongs to the tenant whose data changed: an admin naming
         // `__tenant:<id>:` keys raises it in that tenant's namespace.
         let ns = match &self.resolved {
             Some(t) => t.id.as_str(),
             None => self.session.namespace(),
         };
-        keyspace_event(self.server, ns, flags, db, event, key);
+        raise_keyspace_event(self.server, ns, class, event, db, key);
     }
 
     /// Counts a key lookup for `keyspace_hits` / `keyspace_misses`.
@@ -88,10 +84,27 @@ impl Ctx<'_> {
     }
 }
 
+/// Raises a keyspace event of `class` in namespace `ns`, if `notify-keyspace-events` asks for
+/// it: one atomic load when notifications are off, the default.
+pub fn raise_keyspace_event(
+    server: &Server,
+    ns: &str,
+    class: u32,
+    event: &str,
+    db: usize,
+    key: &[u8],
+) {
+    let flags = server.params.notify_keyspace_events();
+    if flags & class == 0 || flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) == 0 {
+        return;
+    }
+    keyspace_event(server, ns, flags, db, event, key);
+}
+
 /// Publishes one keyspace event in namespace `ns`: `__keyspace@<db>__:<key>` → event and
 /// `__keyevent@<db>__:<event>` → key, as `flags` (K, E) ask. Returns at once when nobody at
 /// all is subscribed, so enabling notifications costs little until someone listens.
-pub fn keyspace_event(server: &Server, ns: &str, flags: u32, db: usize, event: &str, key: &[u8]) {
+fn keyspace_event(server: &Server, ns: &str, flags: u32, db: usize, event: &str, key: &[u8]) {
     let hub = &server.pubsub;
     if hub.is_idle() {
         return;

@@ -9,7 +9,7 @@ pub mod session;
 
 use crate::command::registry::{CommandStats, REGISTRY};
 use crate::config::{params::Params, Config};
-use crate::storage::{now_ms, Storage};
+use crate::storage::{now_ms, Removal, RemovalListener, Storage};
 use crate::tenant::Manager;
 use dashmap::DashMap;
 use parking_lot::Mutex;
@@ -231,6 +231,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         shutting_down: AtomicBool::new(false),
         shutdown_signal: Notify::new(),
     });
+    server
+        .storage
+        .set_removal_listener(Arc::new(RemovalNotifier(Arc::downgrade(&server))));
     info!(%addr, "tenantkv listening");
     let accept = tokio::spawn(accept_loop(server.clone(), listener));
     let expiry = tokio::spawn(active_expiry_loop(server.clone()));
@@ -239,6 +242,25 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         addr,
         tasks: vec![accept, expiry],
     })
+}
+
+/// Delivers the removals storage makes on its own as keyspace notifications (`expired`,
+/// `evicted`), in the namespace of the store they happened in. Weak, because the server owns
+/// storage.
+struct RemovalNotifier(std::sync::Weak<Server>);
+
+impl RemovalListener for RemovalNotifier {
+    fn removed(&self, namespace: &str, db: usize, why: Removal, key: &[u8]) {
+        use crate::config::params::{NOTIFY_EVICTED, NOTIFY_EXPIRED};
+        let Some(server) = self.0.upgrade() else {
+            return;
+        };
+        let (class, event) = match why {
+            Removal::Expired => (NOTIFY_EXPIRED, "expired"),
+            Removal::Evicted => (NOTIFY_EVICTED, "evicted"),
+        };
+        crate::command::dispatch::raise_keyspace_event(&server, namespace, class, event, db, key);
+    }
 }
 
 fn apply_config_to_params(

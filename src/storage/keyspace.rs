@@ -12,6 +12,7 @@
 
 use super::value::{entry_size, full_capacity, table_size, Entry, Key, Value};
 use super::watch::Watchers;
+use super::{Events, Removal};
 use indexmap::map::RawEntryApiV1;
 use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
@@ -114,6 +115,8 @@ pub struct Keyspace {
     usage: Arc<Usage>,
     /// Connections watching (WATCH) or waiting on (blocking commands) this keyspace's keys.
     pub watchers: Watchers,
+    /// Where keys this keyspace removes on its own (expiry, eviction) are reported.
+    events: Events,
 }
 
 /// Changes to a keyspace's totals. Shard counters are exact and updated under the shard lock
@@ -142,15 +145,26 @@ impl Delta {
 }
 
 /// Removes the entry at `idx` (the last entry takes its place), accounts it, and touches its
-/// key for watchers.
-fn remove_at(shard: &mut Shard, idx: usize, d: &mut Delta, w: &Watchers, now: bool) -> Entry {
+/// key for watchers: at once with `now`, else when the transaction ends. A removal storage
+/// makes on its own (`why`) is also reported for keyspace notifications.
+fn remove_at(
+    shard: &mut Shard,
+    idx: usize,
+    d: &mut Delta,
+    ks: &Keyspace,
+    now: bool,
+    why: Option<Removal>,
+) -> Entry {
     let (k, e) = shard.map.swap_remove_index(idx).expect("index in range");
     let vol = if e.expire_at != 0 { -1 } else { 0 };
     d.account(shard, -1, -(entry_size(&k, &e.value) as i64), vol);
     if now {
-        w.touch(k.as_bytes());
-    } else if w.active() {
+        ks.watchers.touch(k.as_bytes());
+    } else if ks.watchers.active() {
         d.touched.push(k.as_bytes().into());
+    }
+    if let Some(why) = why {
+        ks.events.report(ks.index, why, k.as_bytes());
     }
     e
 }
@@ -204,7 +218,7 @@ const CURSOR_POS_BITS: u32 = 40;
 const CURSOR_TOP: u64 = (1 << CURSOR_POS_BITS) - 1;
 
 impl Keyspace {
-    pub fn new(index: usize, usage: Arc<Usage>) -> Keyspace {
+    pub fn new(index: usize, usage: Arc<Usage>, events: Events) -> Keyspace {
         let hasher = Hasher::default();
         Keyspace {
             index,
@@ -224,6 +238,7 @@ impl Keyspace {
             avg_ttl: Default::default(),
             usage,
             watchers: Watchers::default(),
+            events,
         }
     }
 
@@ -435,7 +450,7 @@ impl Keyspace {
                 continue;
             };
             let mut d = Delta::default();
-            remove_at(&mut shard, idx, &mut d, &self.watchers, true);
+            remove_at(&mut shard, idx, &mut d, self, true, Some(Removal::Evicted));
             settle_table(&mut shard, &mut d);
             drop(shard);
             self.publish(&d);
@@ -469,7 +484,7 @@ impl Keyspace {
                     expired: 1,
                     ..Delta::default()
                 };
-                remove_at(&mut shard, r, &mut d, &self.watchers, true);
+                remove_at(&mut shard, r, &mut d, self, true, Some(Removal::Expired));
                 settle_table(&mut shard, &mut d);
                 self.publish(&d);
                 break;
@@ -500,7 +515,7 @@ impl Keyspace {
                 steps += 1;
                 let at = shard.map[p].expire_at;
                 if at != 0 && at <= now {
-                    remove_at(&mut shard, p, &mut d, &self.watchers, true);
+                    remove_at(&mut shard, p, &mut d, self, true, Some(Removal::Expired));
                     reclaimed += 1;
                 } else if at != 0 {
                     ttl_sum = ttl_sum.saturating_add(at - now);
@@ -585,7 +600,7 @@ impl<'a> Txn<'a> {
             .index_from_hash(loc.hash, |k| k.as_bytes() == key);
         match idx {
             Some(i) if is_expired(&shard.map[i], now) => {
-                remove_at(shard, i, delta, &ks.watchers, false);
+                remove_at(shard, i, delta, ks, false, Some(Removal::Expired));
                 delta.expired += 1;
                 (loc, None)
             }
@@ -621,7 +636,8 @@ impl<'a> Txn<'a> {
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64) -> Option<Entry> {
         use indexmap::map::raw_entry_v1::RawEntryMut;
         let now = self.now;
-        let loc = self.ks.locate(key);
+        let ks = self.ks;
+        let loc = ks.locate(key);
         self.touch(key);
         let (shard, delta) = self.parts(loc.shard);
         let new_entry = Entry {
@@ -642,8 +658,10 @@ impl<'a> Txn<'a> {
                 let vol = new_vol - (old.expire_at != 0) as i64;
                 delta.account(shard, 0, new_size - old_size, vol);
                 if is_expired(&old, now) {
-                    // Overwriting a key that had already expired: it counts as reclaimed.
+                    // Overwriting a key that had already expired: it counts as reclaimed,
+                    // and is reported before the write's own event, as Redis's lookup does.
                     delta.expired += 1;
+                    ks.events.report(ks.index, Removal::Expired, key);
                     return None;
                 }
                 Some(old)
@@ -725,7 +743,7 @@ impl<'a> Txn<'a> {
         let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
         if shard.map[idx].value.is_empty_collection() {
-            remove_at(shard, idx, delta, &ks.watchers, false);
+            remove_at(shard, idx, delta, ks, false, None);
         }
         Some(r)
     }
@@ -735,7 +753,7 @@ impl<'a> Txn<'a> {
         let (loc, idx) = self.find(key);
         let ks = self.ks;
         let (shard, delta) = self.parts(loc.shard);
-        Some(remove_at(shard, idx?, delta, &ks.watchers, false))
+        Some(remove_at(shard, idx?, delta, ks, false, None))
     }
 
     /// Sets (or with 0 clears) a live key's expiry. False when the key is missing.
@@ -824,7 +842,7 @@ mod tests {
     #[test]
     fn accounting_follows_every_mutation() {
         let usage = Arc::new(Usage::default());
-        let ks = Keyspace::new(0, usage.clone());
+        let ks = Keyspace::new(0, usage.clone(), Events::default());
         let mut t = ks.txn(1000, [b"a", b"b"]);
         t.set(b"a", sval(b"1"), 0);
         t.set(b"b", sval(&[b'x'; 100]), 5000);
@@ -854,7 +872,7 @@ mod tests {
     /// capacity, and a table emptied by deletes shrinks and gives its bytes back.
     #[test]
     fn tables_are_accounted_by_capacity_and_shrink() {
-        let ks = Keyspace::new(0, Arc::default());
+        let ks = Keyspace::new(0, Arc::default(), Events::default());
         let recount = |ks: &Keyspace| -> usize {
             ks.shards
                 .iter()
@@ -886,7 +904,7 @@ mod tests {
 
     #[test]
     fn scan_returns_every_key_under_deletes() {
-        let ks = Keyspace::new(0, Arc::default());
+        let ks = Keyspace::new(0, Arc::default(), Events::default());
         let keys: Vec<Vec<u8>> = (0..1000).map(|i| format!("k{i}").into_bytes()).collect();
         for k in &keys {
             ks.txn(0, [k]).set(k, sval(b"v"), 0);
@@ -913,7 +931,7 @@ mod tests {
 
     #[test]
     fn active_expire_reclaims_without_reads() {
-        let ks = Keyspace::new(0, Arc::default());
+        let ks = Keyspace::new(0, Arc::default(), Events::default());
         for i in 0..5000 {
             let k = format!("k{i}");
             ks.txn(0, [&k]).set(k.as_bytes(), sval(b"v"), 10);

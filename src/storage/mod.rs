@@ -16,6 +16,36 @@ pub mod zset;
 use keyspace::{Keyspace, Usage};
 use std::sync::{Arc, OnceLock};
 
+/// Why storage removed a key on its own, not because a command named it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    Expired,
+    Evicted,
+}
+
+/// Hears of every key storage removes on its own (lazy or active expiry, eviction), for
+/// keyspace notifications. Storage knows nothing of Pub/Sub: the server installs one listener
+/// for every store. Called with the key's shard locked, so it must not touch storage.
+pub trait RemovalListener: Send + Sync {
+    fn removed(&self, namespace: &str, db: usize, why: Removal, key: &[u8]);
+}
+
+/// Where a keyspace reports its own removals: the server-wide listener (installed once the
+/// server exists, so stores made earlier report too) and the store's namespace.
+#[derive(Clone, Default)]
+pub struct Events {
+    listener: Arc<OnceLock<Arc<dyn RemovalListener>>>,
+    namespace: Arc<str>,
+}
+
+impl Events {
+    pub fn report(&self, db: usize, why: Removal, key: &[u8]) {
+        if let Some(l) = self.listener.get() {
+            l.removed(&self.namespace, db, why, key);
+        }
+    }
+}
+
 /// The data of one tenant (or of the global context): its keyspaces, created on first use so
 /// an idle tenant costs almost nothing.
 pub struct TenantData {
@@ -25,14 +55,16 @@ pub struct TenantData {
     /// shared while it runs a batch of commands here, EXEC holds it exclusively. Per batch,
     /// not per command, so pipelines pay for it once.
     pub exec_gate: Arc<parking_lot::RwLock<()>>,
+    events: Events,
 }
 
 impl TenantData {
-    pub fn new(databases: usize) -> TenantData {
+    pub fn new(databases: usize, events: Events) -> TenantData {
         TenantData {
             dbs: (0..databases).map(|_| OnceLock::new()).collect(),
             usage: Arc::default(),
             exec_gate: Arc::default(),
+            events,
         }
     }
 
@@ -42,7 +74,13 @@ impl TenantData {
 
     /// The keyspace of database `index` (created on first use). Callers validate `index`.
     pub fn db(&self, index: usize) -> &Arc<Keyspace> {
-        self.dbs[index].get_or_init(|| Arc::new(Keyspace::new(index, self.usage.clone())))
+        self.dbs[index].get_or_init(|| {
+            Arc::new(Keyspace::new(
+                index,
+                self.usage.clone(),
+                self.events.clone(),
+            ))
+        })
     }
 
     /// Evicts one key of this tenant by `policy`, from a random non-empty database.
@@ -66,22 +104,41 @@ pub struct Storage {
     pub global: Arc<TenantData>,
     tenants: dashmap::DashMap<String, Arc<TenantData>>,
     databases: usize,
+    listener: Arc<OnceLock<Arc<dyn RemovalListener>>>,
 }
 
 impl Storage {
     pub fn new(databases: usize) -> Storage {
+        let listener: Arc<OnceLock<Arc<dyn RemovalListener>>> = Arc::default();
+        let events = Events {
+            listener: listener.clone(),
+            namespace: "".into(),
+        };
         Storage {
-            global: Arc::new(TenantData::new(databases)),
+            global: Arc::new(TenantData::new(databases, events)),
             tenants: dashmap::DashMap::new(),
             databases,
+            listener,
         }
+    }
+
+    /// Installs the listener every store reports its own removals to (once; later calls are
+    /// ignored).
+    pub fn set_removal_listener(&self, l: Arc<dyn RemovalListener>) {
+        let _ = self.listener.set(l);
     }
 
     /// The store of tenant `id`, created on first use.
     pub fn tenant(&self, id: &str) -> Arc<TenantData> {
         self.tenants
             .entry(id.to_string())
-            .or_insert_with(|| Arc::new(TenantData::new(self.databases)))
+            .or_insert_with(|| {
+                let events = Events {
+                    listener: self.listener.clone(),
+                    namespace: id.into(),
+                };
+                Arc::new(TenantData::new(self.databases, events))
+            })
             .clone()
     }
 
