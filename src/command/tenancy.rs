@@ -13,6 +13,7 @@ use crate::tenant::quota::{QuotaError, Refusal, Resource};
 use crate::tenant::{Role, State, Tenant};
 use bytes::Bytes;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The tenant and the command's arguments with global names resolved to plain keys.
 pub type Resolved = (Arc<Tenant>, Vec<Bytes>);
@@ -106,15 +107,23 @@ pub fn check_bound(
             if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
                 t.rejections.count(Resource::Ops);
                 // The connection's fair share of the rate: with n connections flooding, each
-                // may expect a turn every n/ops seconds, so waking it sooner only buys more
-                // refusals. At least a millisecond (the timer's resolution), at most a second.
-                let share_ms = t
+                // may expect a turn every n/ops seconds, so reading its next request sooner
+                // only buys more refusals. Every refused command adds one share, so a client
+                // refused a pipeline of 16 waits for 16 turns and its attempts fall to about
+                // its rate instead of costing the server a refusal per command (the victim's
+                // latency under attack depends on it). At least the bucket's own retry time,
+                // at most a second.
+                let conns = t
                     .connections
                     .load(std::sync::atomic::Ordering::Relaxed)
-                    .saturating_mul(1000)
-                    / ops;
-                let pause = std::time::Duration::from_millis(retry_ms.max(share_ms).clamp(1, 1000));
-                session.throttle_until = Some(session.clock.last + pause);
+                    .max(1);
+                let share = Duration::from_micros(conns.saturating_mul(1_000_000) / ops);
+                let now = session.clock.last;
+                let base = session.throttle_until.map_or(now, |u| u.max(now));
+                let until = (base + share)
+                    .max(now + Duration::from_millis(retry_ms.max(1)))
+                    .min(now + Duration::from_secs(1));
+                session.throttle_until = Some(until);
                 let e = QuotaError::RateLimited {
                     limit: ops,
                     retry_ms,
