@@ -561,6 +561,67 @@ fn global_context_maxmemory_follows_maxmemory_policy() {
     assert!(evicted > 0, "{info}");
 }
 
+/// The server's `maxmemory` bounds all data together, on top of each tenant's own limit: past
+/// it, a tenant makes room only by its own policy from its own keys, or gets Redis's OOM; no
+/// tenant's write ever evicts another tenant's keys.
+#[test]
+fn server_maxmemory_bounds_all_tenants_together() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let _: () = cmd("CONFIG")
+        .arg(&["SET", "maxmemory", "1mb"])
+        .query(&mut a)
+        .unwrap();
+    let big = tenant(&mut a, "big", &["EVICTION", "noeviction", "OPS", "0"]);
+    let lru = tenant(&mut a, "lru", &["EVICTION", "allkeys-lru", "OPS", "0"]);
+    let mut b = connect(&srv, "big", &big).unwrap();
+    let mut l = connect(&srv, "lru", &lru).unwrap();
+    let value = vec![b'x'; 4096];
+    let used = |a: &mut Connection, id: &str| -> i64 {
+        int(&map(cmd("TENANT.INFO").arg(id).query(a).unwrap())["memory_used"])
+    };
+    // "lru" holds a few keys, then "big" (no limit of its own) fills the server.
+    for i in 0..20 {
+        set(&mut l, &format!("l{i}"), &value).unwrap();
+    }
+    let mut refused = None;
+    for i in 0..1000 {
+        if let Err(e) = set(&mut b, &format!("b{i}"), &value) {
+            refused = Some(common::error_text(&e));
+            break;
+        }
+    }
+    assert_eq!(
+        refused.as_deref(),
+        Some("OOM command not allowed when used memory > 'maxmemory'.")
+    );
+    let total = used(&mut a, "big") + used(&mut a, "lru");
+    assert!(
+        total <= 1024 * 1024 + 8192,
+        "all data {total} past maxmemory"
+    );
+    // "lru" was not evicted to make room for "big".
+    assert_eq!(dbsize_of(&mut l), 20);
+    assert!(
+        int(&map(cmd("TENANT.INFO").arg("big").query(&mut a).unwrap())["rejected_memory"]) >= 1
+    );
+    // Reads and deletes still work for "big"; "lru" writes by evicting its own keys.
+    let _: Option<Vec<u8>> = cmd("GET").arg("b0").query(&mut b).unwrap();
+    for i in 20..40 {
+        set(&mut l, &format!("l{i}"), &value).unwrap();
+    }
+    let lru_info = map(cmd("TENANT.INFO").arg("lru").query(&mut a).unwrap());
+    assert!(int(&lru_info["evicted_keys"]) > 0);
+    assert!(dbsize_of(&mut b) > 100, "big's keys stay");
+    // Memory freed by one tenant is room for the others.
+    let _: () = cmd("FLUSHDB").query(&mut b).unwrap();
+    set(&mut b, "again", &value).unwrap();
+}
+
+fn dbsize_of(c: &mut Connection) -> i64 {
+    cmd("DBSIZE").query(c).unwrap()
+}
+
 #[test]
 fn passing_eighty_percent_warns_once_per_crossing() {
     let srv = TestServer::start();

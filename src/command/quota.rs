@@ -1,6 +1,7 @@
 //! Memory and key quotas at the dispatch point, for commands that can grow memory (`denyoom`
-//! in the command table), before the handler runs: a tenant's limits for its data, and the
-//! server's `maxmemory` / `maxmemory-policy` for the global context's.
+//! in the command table), before the handler runs: a tenant's limits for its data, and on top
+//! of them the server's `maxmemory` for all data together (the global context evicts by
+//! `maxmemory-policy`, a tenant by its own policy and only its own keys).
 //!
 //! Limits are compared with used + reserved: each admitted command reserves what it may add
 //! (one key per key argument; its argument bytes plus the per-key overhead) until it finishes,
@@ -16,12 +17,15 @@ use crate::protocol::CmdError;
 use crate::server::Server;
 use crate::storage::keyspace::{Eviction, Usage};
 use crate::storage::value::ENTRY_OVERHEAD;
-use crate::storage::TenantData;
+use crate::storage::{ServerBytes, TenantData};
 use crate::tenant::quota::{Resource, WARN_PERCENT};
 use crate::tenant::Tenant;
 use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+
+/// Redis's error at `maxmemory`, for the server-wide limit.
+const SERVER_OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /// Keys sampled per eviction (Redis's `maxmemory-samples` default).
 const EVICTION_SAMPLES: usize = 5;
@@ -53,12 +57,46 @@ struct Target<'a> {
     key_limit: u64,
     mem_limit: u64,
     policy: Eviction,
+    /// The server's `maxmemory` (0 = none) and every store's bytes together.
+    server_limit: u64,
+    server_bytes: &'a ServerBytes,
+}
+
+/// Which memory limit a write would pass.
+enum Over {
+    Own,
+    Server,
 }
 
 impl Target<'_> {
+    fn over_memory(&self, usage: &Usage, needed: i64) -> Option<Over> {
+        if self.mem_limit > 0
+            && usage.bytes.load(Relaxed) + usage.reserved_bytes.load(Relaxed)
+                > self.mem_limit as i64
+        {
+            return Some(Over::Own);
+        }
+        if self.server_limit > 0 && self.server_bytes.total() + needed > self.server_limit as i64 {
+            return Some(Over::Server);
+        }
+        None
+    }
+
+    fn refuse_memory(&self, over: Over) -> CmdError {
+        match (over, self.tenant) {
+            (Over::Own, _) => self.refuse(Resource::Memory),
+            (Over::Server, t) => {
+                if let Some(t) = t {
+                    t.rejections.count(Resource::Memory);
+                }
+                CmdError::err(SERVER_OOM)
+            }
+        }
+    }
+
     fn refuse(&self, r: Resource) -> CmdError {
         let Some(t) = self.tenant else {
-            return CmdError::err("OOM command not allowed when used memory > 'maxmemory'.");
+            return CmdError::err(SERVER_OOM);
         };
         t.rejections.count(r);
         match r {
@@ -86,6 +124,8 @@ pub fn admit(
     if !spec.has(flags::DENYOOM) {
         return Ok(None);
     }
+    let server_limit = server.params.maxmemory().max(0) as u64;
+    let server_bytes = &*server.storage.bytes;
     let target = match tenant {
         Some(t) => {
             let (key_limit, mem_limit, policy) = t.storage_limits();
@@ -95,24 +135,24 @@ pub fn admit(
                 key_limit,
                 mem_limit,
                 policy,
+                server_limit,
+                server_bytes,
             }
         }
         None => {
-            let mem_limit = server.params.maxmemory().max(0) as u64;
-            if mem_limit == 0 {
-                return Ok(None);
-            }
             let policy = server.params.get("maxmemory-policy").unwrap_or_default();
             Target {
                 data: &server.storage.global,
                 tenant: None,
                 key_limit: 0,
-                mem_limit,
+                mem_limit: 0,
                 policy: Eviction::parse(&policy),
+                server_limit,
+                server_bytes,
             }
         }
     };
-    if target.key_limit == 0 && target.mem_limit == 0 {
+    if target.key_limit == 0 && target.mem_limit == 0 && target.server_limit == 0 {
         return Ok(None);
     }
     if let Some(t) = target.tenant {
@@ -179,23 +219,28 @@ fn reserve(
             res.keys = 0;
         }
     }
-    if t.mem_limit > 0 {
+    if t.mem_limit > 0 || t.server_limit > 0 {
         let bytes: usize = args[1..].iter().map(Bytes::len).sum();
         let needed = (bytes + ENTRY_OVERHEAD * nkeys) as i64;
         // A write bigger than the whole limit can never fit: refuse it before evicting
         // anything, rather than empty the data and refuse it anyway.
-        if needed > t.mem_limit as i64 {
+        if t.mem_limit > 0 && needed > t.mem_limit as i64 {
             return Err(t.refuse(Resource::Memory));
+        }
+        if t.server_limit > 0 && needed > t.server_limit as i64 {
+            return Err(t.refuse_memory(Over::Server));
         }
         res.bytes = needed;
         usage.reserved_bytes.fetch_add(res.bytes, Relaxed);
         let mut evicted = 0;
-        while usage.bytes.load(Relaxed) + usage.reserved_bytes.load(Relaxed) > t.mem_limit as i64 {
+        // Eviction only ever takes this data's own keys: past the server's limit, a tenant
+        // makes room from its own data or is refused, never at another tenant's expense.
+        while let Some(over) = t.over_memory(usage, needed) {
             if t.policy == Eviction::NoEviction
                 || evicted >= MAX_EVICTIONS
                 || !t.data.evict_one(t.policy, EVICTION_SAMPLES, now)
             {
-                return Err(t.refuse(Resource::Memory));
+                return Err(t.refuse_memory(over));
             }
             evicted += 1;
         }

@@ -33,6 +33,20 @@ pub struct ServerSection {
     pub timeout: u64,
     /// Background task frequency (active expiry cycles per second), as Redis's `hz`.
     pub hz: u64,
+    /// Worker threads serving connections; 0 = one per core less one, at least one.
+    pub threads: usize,
+}
+
+impl ServerSection {
+    /// The worker threads to run: `threads`, or for 0 one per core less one (left to the
+    /// kernel's network processing and to clients on the same machine), at least one.
+    pub fn worker_threads(&self) -> usize {
+        if self.threads > 0 {
+            return self.threads;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cores.saturating_sub(1).max(1)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -186,6 +200,16 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_threads_default_leaves_a_core_and_honours_a_setting() {
+        let mut c = Config::load(None).unwrap();
+        assert_eq!(c.server.threads, 0);
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(c.server.worker_threads(), (cores - 1).max(1));
+        c = Config::load(Some("[server]\nthreads = 3\n")).unwrap();
+        assert_eq!(c.server.worker_threads(), 3);
+    }
 
     #[test]
     fn embedded_default_parses() {

@@ -37,6 +37,10 @@ pub struct Usage {
     pub reserved_bytes: AtomicI64,
     /// Keys removed by eviction.
     pub evicted: std::sync::atomic::AtomicU64,
+    /// Every store's bytes together, which this store's changes also feed (the server-wide
+    /// `maxmemory` compares with it), and this store's stripe of it.
+    pub server: Arc<super::ServerBytes>,
+    pub stripe: usize,
 }
 
 /// Which keys eviction may pick, and how it ranks the sampled ones (Redis's policies).
@@ -300,6 +304,7 @@ impl Keyspace {
         if d.bytes != 0 {
             self.bytes.fetch_add(d.bytes, Relaxed);
             self.usage.bytes.fetch_add(d.bytes, Relaxed);
+            self.usage.server.add(self.usage.stripe, d.bytes);
         }
         if d.volatile != 0 {
             self.volatile.fetch_add(d.volatile, Relaxed);

@@ -46,6 +46,36 @@ impl Events {
     }
 }
 
+/// Stripes of [`ServerBytes`]: enough that writers of different tenants rarely share one.
+const STRIPES: usize = 16;
+
+/// The bytes of every store together, which the server-wide `maxmemory` compares with.
+/// Striped, each store adding to its own stripe, so writers of different tenants do not all
+/// bounce one cache line between cores; a reader sums the stripes.
+#[derive(Debug, Default)]
+pub struct ServerBytes {
+    stripes: [Stripe; STRIPES],
+}
+
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Stripe(std::sync::atomic::AtomicI64);
+
+impl ServerBytes {
+    pub fn add(&self, stripe: usize, n: i64) {
+        self.stripes[stripe % STRIPES]
+            .0
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn total(&self) -> i64 {
+        self.stripes
+            .iter()
+            .map(|s| s.0.load(std::sync::atomic::Ordering::Relaxed))
+            .sum()
+    }
+}
+
 /// The data of one tenant (or of the global context): its keyspaces, created on first use so
 /// an idle tenant costs almost nothing.
 pub struct TenantData {
@@ -59,10 +89,18 @@ pub struct TenantData {
 }
 
 impl TenantData {
-    pub fn new(databases: usize, events: Events) -> TenantData {
+    pub fn new(databases: usize, events: Events, server: Arc<ServerBytes>) -> TenantData {
+        let stripe = {
+            use std::hash::BuildHasher;
+            foldhash::fast::FixedState::default().hash_one(&*events.namespace) as usize
+        };
         TenantData {
             dbs: (0..databases).map(|_| OnceLock::new()).collect(),
-            usage: Arc::default(),
+            usage: Arc::new(Usage {
+                server,
+                stripe,
+                ..Usage::default()
+            }),
             exec_gate: Arc::default(),
             events,
         }
@@ -105,6 +143,8 @@ pub struct Storage {
     tenants: dashmap::DashMap<String, Arc<TenantData>>,
     databases: usize,
     listener: Arc<OnceLock<Arc<dyn RemovalListener>>>,
+    /// Every store's bytes together.
+    pub bytes: Arc<ServerBytes>,
 }
 
 impl Storage {
@@ -114,11 +154,13 @@ impl Storage {
             listener: listener.clone(),
             namespace: "".into(),
         };
+        let bytes = Arc::<ServerBytes>::default();
         Storage {
-            global: Arc::new(TenantData::new(databases, events)),
+            global: Arc::new(TenantData::new(databases, events, bytes.clone())),
             tenants: dashmap::DashMap::new(),
             databases,
             listener,
+            bytes,
         }
     }
 
@@ -137,7 +179,7 @@ impl Storage {
                     listener: self.listener.clone(),
                     namespace: id.into(),
                 };
-                Arc::new(TenantData::new(self.databases, events))
+                Arc::new(TenantData::new(self.databases, events, self.bytes.clone()))
             })
             .clone()
     }
