@@ -229,6 +229,70 @@ fn watch_is_broken_by_delete_creation_rename_expire_and_flushdb() {
     assert_eq!(exec(&mut c), Value::Nil, "expiry");
 }
 
+/// Redis signals only modified keys: a write that changes nothing, or fails on the key's
+/// type, does not break a WATCH; the same command changing something does.
+#[test]
+fn watch_survives_no_op_and_failed_writes() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut other = srv.client();
+    for setup in [
+        &["RPUSH", "l", "a", "b"][..],
+        &["SADD", "s", "m"],
+        &["HSET", "h", "f", "v"],
+        &["ZADD", "z", "1", "m"],
+        &["SET", "str", "v"],
+    ] {
+        q(&mut c, setup);
+    }
+    let watch_then = |c: &mut Connection, other: &mut Connection, key: &str, cmd: &[&str]| {
+        q(c, &["WATCH", key]);
+        let _ = cmd_value(other, cmd);
+        q(c, &["MULTI"]);
+        q(c, &["PING"]);
+        exec(c)
+    };
+    let ran = Value::Array(vec![Value::SimpleString("PONG".into())]);
+    let no_ops: &[(&str, &[&str])] = &[
+        ("s", &["SADD", "s", "m"]),
+        ("s", &["SREM", "s", "absent"]),
+        ("h", &["HDEL", "h", "absent"]),
+        ("z", &["ZADD", "z", "1", "m"]),
+        ("z", &["ZADD", "z", "NX", "5", "m"]),
+        ("l", &["LREM", "l", "0", "absent"]),
+        ("l", &["LINSERT", "l", "BEFORE", "absent", "x"]),
+        ("str", &["LPUSH", "str", "x"]),
+        ("str", &["SADD", "str", "x"]),
+        ("str", &["HSET", "str", "f", "v"]),
+        ("str", &["ZADD", "str", "1", "x"]),
+        ("str", &["ZREM", "str", "x"]),
+        ("str", &["LTRIM", "str", "0", "1"]),
+    ];
+    for (key, cmd) in no_ops {
+        assert_eq!(watch_then(&mut c, &mut other, key, cmd), ran, "{cmd:?}");
+    }
+    let changes: &[(&str, &[&str])] = &[
+        ("s", &["SADD", "s", "new"]),
+        ("s", &["SREM", "s", "new"]),
+        ("h", &["HSET", "h", "f", "v"]),
+        ("z", &["ZADD", "z", "2", "m"]),
+        ("l", &["LINSERT", "l", "BEFORE", "a", "x"]),
+        ("l", &["LREM", "l", "0", "x"]),
+        ("l", &["LTRIM", "l", "0", "-1"]),
+    ];
+    for (key, cmd) in changes {
+        assert_eq!(
+            watch_then(&mut c, &mut other, key, cmd),
+            Value::Nil,
+            "{cmd:?}"
+        );
+    }
+}
+
+fn cmd_value(c: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
+    redis::cmd(args[0]).arg(&args[1..]).query(c)
+}
+
 #[test]
 fn exec_aborted_by_watch_is_a_resp3_null() {
     let srv = TestServer::start();

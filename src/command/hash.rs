@@ -186,10 +186,11 @@ fn write_hash<R>(
     key: &[u8],
     f: impl FnOnce(&mut HashValue) -> Result<R, CmdError>,
 ) -> Result<R, CmdError> {
-    t.write(
+    t.write_if(
         key,
         || Some(Value::Hash(Box::new(HashValue::new()))),
         |v| v.as_hash_mut().map_or(Err(CmdError::WrongType), f),
+        Result::is_ok,
     )
     .expect("created when missing")
 }
@@ -314,7 +315,7 @@ fn hvals(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// HDEL key field [field ...]
 fn hdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         &a[1],
         || None,
         |v| {
@@ -330,6 +331,7 @@ fn hdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             }
             Ok::<_, CmdError>((deleted, h.is_empty()))
         },
+        |r| matches!(r, Ok((n, _)) if *n > 0),
     );
     drop(t);
     let (deleted, emptied) = r.unwrap_or(Ok((0, false)))?;

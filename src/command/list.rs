@@ -192,14 +192,19 @@ fn push_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool, xx: bool) -> Result
     let (key, elems) = (&a[1], &a[2..]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let create = || if xx { None } else { new_list() };
-    let len = t.write(key, create, |v| -> Result<_, CmdError> {
-        let l = list_mut(v)?;
-        l.grow(&limits, elems.iter().map(|e| e.len()).sum(), elems.len());
-        for e in elems {
-            l.push(front, e);
-        }
-        Ok(l.len())
-    });
+    let len = t.write_if(
+        key,
+        create,
+        |v| -> Result<_, CmdError> {
+            let l = list_mut(v)?;
+            l.grow(&limits, elems.iter().map(|e| e.len()).sum(), elems.len());
+            for e in elems {
+                l.push(front, e);
+            }
+            Ok(l.len())
+        },
+        Result::is_ok,
+    );
     drop(t);
     let Some(len) = len else {
         return Ok(Reply::Int(0));
@@ -259,7 +264,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, Cmd
     let limits = ctx.server.params.encoding_limits();
     let key = &a[1];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         key,
         || None,
         |v| -> Result<_, CmdError> {
@@ -273,6 +278,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, Cmd
             l.shrunk(&limits);
             Ok(Some((reply, l.is_empty())))
         },
+        |r| matches!(r, Ok(Some(_))),
     );
     drop(t);
     match r.transpose()? {
@@ -705,7 +711,7 @@ fn linsert(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let (key, pivot, elem) = (&a[1], &a[3], &a[4]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         key,
         || None,
         |v| -> Result<_, CmdError> {
@@ -717,6 +723,7 @@ fn linsert(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
                 l.len()
             }))
         },
+        |r| matches!(r, Ok(Some(_))),
     );
     drop(t);
     match r.transpose()? {
@@ -735,7 +742,7 @@ fn lrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let (key, elem) = (&a[1], &a[3]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         key,
         || None,
         |v| -> Result<_, CmdError> {
@@ -746,6 +753,7 @@ fn lrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             }
             Ok((removed, l.is_empty()))
         },
+        |r| matches!(r, Ok((n, _)) if *n > 0),
     );
     drop(t);
     let Some(r) = r else {
@@ -767,7 +775,7 @@ fn ltrim(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let key = &a[1];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         key,
         || None,
         |v| -> Result<_, CmdError> {
@@ -779,6 +787,7 @@ fn ltrim(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             l.shrunk(&limits);
             Ok(l.is_empty())
         },
+        Result::is_ok,
     );
     drop(t);
     let Some(r) = r else {

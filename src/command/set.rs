@@ -83,7 +83,7 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let hint = a.len() - 2;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let added = t
-        .write(
+        .write_if(
             &a[1],
             || Some(Value::Set(Box::new(SetValue::for_first(&a[2], hint, &l)))),
             |v| {
@@ -94,6 +94,7 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
                 }
                 Ok::<_, CmdError>(a[2..].iter().filter(|m| s.add(m, &l)).count() as i64)
             },
+            |r| matches!(r, Ok(n) if *n > 0),
         )
         .expect("created when missing")?;
     drop(t);
@@ -106,7 +107,7 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// SREM key member [member ...]
 fn srem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         &a[1],
         || None,
         |v| {
@@ -122,6 +123,7 @@ fn srem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             }
             Ok::<_, CmdError>((deleted, s.is_empty()))
         },
+        |r| matches!(r, Ok((n, _)) if *n > 0),
     );
     drop(t);
     let (deleted, emptied) = r.unwrap_or(Ok((0, false)))?;

@@ -39,9 +39,9 @@ fn kind_of(name: &str) -> &'static str {
         n if n.starts_with("unix-time") => "unix-time",
         "seconds" | "milliseconds" | "count" | "offset" | "start" | "end" | "index" | "db"
         | "destination-db" | "increment" | "decrement" | "numkeys" | "cursor" | "ttl"
-        | "frequency" | "client-id" | "maxage" | "protover" | "min-match-len" | "bytes" => {
-            "integer"
-        }
+        | "frequency" | "client-id" | "maxage" | "protover" | "min-match-len" | "bytes"
+        | "stop" | "rank" | "num-matches" | "len" => "integer",
+        "score" | "timeout" | "weight" => "double",
         _ => "string",
     }
 }

@@ -5,16 +5,17 @@
 //! `pop_first` (which the blocking variants reuse).
 //!
 //! Scores reach clients as Redis 7.2 sends them: RESP3 doubles, RESP2 bulk strings formatted by
-//! `storage::zset::format_score`.
+//! `protocol::reply::format_double`.
 
 use super::blocking;
 use super::dispatch::Ctx;
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_ZSET};
+use crate::protocol::reply::format_double as format_score;
 use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::value::{EncodingLimits, Member, Value, ZSet};
-use crate::storage::zset::{cmp_entry, format_score};
+use crate::storage::zset::cmp_entry;
 use crate::util::glob;
 use bytes::Bytes;
 
@@ -154,7 +155,7 @@ fn modify<R>(
     key: &[u8],
     f: impl FnOnce(&mut ZSet) -> R,
 ) -> Result<Option<(R, bool)>, CmdError> {
-    t.write(
+    t.write_if(
         key,
         || None,
         |v| match v.as_zset_mut() {
@@ -164,6 +165,7 @@ fn modify<R>(
             }
             None => Err(CmdError::WrongType),
         },
+        Result::is_ok,
     )
     .transpose()
 }
@@ -359,41 +361,46 @@ fn zadd_generic(
     let mut t = ctx.db().txn(ctx.now, [key]);
     let create =
         || (!f.xx).then(|| Value::ZSet(Box::new(ZSet::with_hint(scores.len(), longest, &limits))));
-    let outcome = t.write(key, create, |v| {
-        let Some(z) = v.as_zset_mut() else {
-            return Err(CmdError::WrongType);
-        };
-        let (mut added, mut updated, mut last) = (0i64, 0i64, None);
-        for (p, &score) in pairs.chunks_exact(2).zip(&scores) {
-            let member = &p[1];
-            match z.score(member) {
-                Some(cur) => {
-                    if f.nx {
-                        continue;
+    let outcome = t.write_if(
+        key,
+        create,
+        |v| {
+            let Some(z) = v.as_zset_mut() else {
+                return Err(CmdError::WrongType);
+            };
+            let (mut added, mut updated, mut last) = (0i64, 0i64, None);
+            for (p, &score) in pairs.chunks_exact(2).zip(&scores) {
+                let member = &p[1];
+                match z.score(member) {
+                    Some(cur) => {
+                        if f.nx {
+                            continue;
+                        }
+                        let new = if f.incr { cur + score } else { score };
+                        if new.is_nan() {
+                            return Err(CmdError::err("ERR resulting score is not a number (NaN)"));
+                        }
+                        if (f.lt && new >= cur) || (f.gt && new <= cur) {
+                            continue;
+                        }
+                        last = Some(new);
+                        if new != cur {
+                            z.add(member, new, &limits);
+                            updated += 1;
+                        }
                     }
-                    let new = if f.incr { cur + score } else { score };
-                    if new.is_nan() {
-                        return Err(CmdError::err("ERR resulting score is not a number (NaN)"));
+                    None if f.xx => {}
+                    None => {
+                        z.add(member, score, &limits);
+                        added += 1;
+                        last = Some(score);
                     }
-                    if (f.lt && new >= cur) || (f.gt && new <= cur) {
-                        continue;
-                    }
-                    last = Some(new);
-                    if new != cur {
-                        z.add(member, new, &limits);
-                        updated += 1;
-                    }
-                }
-                None if f.xx => {}
-                None => {
-                    z.add(member, score, &limits);
-                    added += 1;
-                    last = Some(score);
                 }
             }
-        }
-        Ok((added, updated, last))
-    });
+            Ok((added, updated, last))
+        },
+        |r| matches!(r, Ok((added, updated, _)) if added + updated > 0),
+    );
     drop(t);
     let (added, updated, last) = match outcome {
         None => (0, 0, None),

@@ -106,25 +106,64 @@ impl From<CmdError> for Reply {
     }
 }
 
-/// Formats a double the way Redis 7 replies with one: shortest round-trip form, `inf`/`-inf`.
+/// Formats a double as Redis 7.2's `d2string` does (`addReplyDouble`: RESP3 doubles, and
+/// ZSCORE / WITHSCORES in either protocol):
+/// integral values up to 2^62 as integers, `-0` for negative zero, `inf`/`-inf`, and otherwise
+/// the shortest round-trip digits laid out by fpconv's `emit_digits` rules (plain notation for
+/// moderate exponents, else `d.ddde+X` with an unpadded exponent).
 pub fn format_double(d: f64) -> String {
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
     if d.is_nan() {
         return "nan".into();
     }
-    if d == d.trunc() && d.abs() < 1e17 {
-        // Integral values print without a fraction, as Redis does ("3", not "3.0").
-        return format!("{}", d as i64);
+    if d.is_infinite() {
+        return if d > 0.0 { "inf" } else { "-inf" }.into();
     }
-    let mut buf = ryu::Buffer::new();
-    let s = buf.format(d);
-    // ryu prints exponents as "1e21"; Redis (%.17g) prints "1e+21".
-    match s.find('e') {
-        Some(pos) if !s[pos + 1..].starts_with('-') => format!("{}e+{}", &s[..pos], &s[pos + 1..]),
-        _ => s.to_string(),
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
     }
+    // `double2ll`: only within ±LLONG_MAX/2, where the cast is exact.
+    const LIM: f64 = (i64::MAX / 2) as f64;
+    if (-LIM..=LIM).contains(&d) && d == d.trunc() {
+        return itoa::Buffer::new().format(d as i64).to_string();
+    }
+    // Shortest digits and decimal exponent from ryu's scientific form ("d.ddde±x").
+    let sci = format!("{:e}", d.abs());
+    let (mant, exp) = sci.split_once('e').expect("scientific form");
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let nd = digits.len() as i32;
+    let e10: i32 = exp.parse().expect("exponent");
+    // fpconv's K: value = digits × 10^K.
+    let k = e10 - (nd - 1);
+    let mut out = String::with_capacity(26);
+    if d < 0.0 {
+        out.push('-');
+    }
+    let exp_abs = (k + nd - 1).abs();
+    if k >= 0 && exp_abs < nd + 7 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', k as usize));
+    } else if k < 0 && (k > -7 || exp_abs < 4) {
+        let offset = nd + k;
+        if offset <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-offset) as usize));
+            out.push_str(&digits);
+        } else {
+            out.push_str(&digits[..offset as usize]);
+            out.push('.');
+            out.push_str(&digits[offset as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if k + nd - 1 < 0 { '-' } else { '+' });
+        out.push_str(itoa::Buffer::new().format(exp_abs));
+    }
+    out
 }
 
 fn put_len(out: &mut BytesMut, prefix: u8, n: usize) {
@@ -270,5 +309,35 @@ mod tests {
         assert_eq!(format_double(f64::INFINITY), "inf");
         assert_eq!(format_double(1e21), "1e+21");
         assert_eq!(format_double(10.6), "10.6");
+    }
+
+    #[test]
+    fn scores_format_like_redis_7_2() {
+        let cases: &[(f64, &str)] = &[
+            (1.0, "1"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (0.1, "0.1"),
+            (-2.5, "-2.5"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e17, "100000000000000000"),
+            (4611686018427387904.0, "4611686018427387904"),
+            (9223372036854775808.0, "9223372036854776000"),
+            (1e19, "1e+19"),
+            (1e21, "1e+21"),
+            (123456.7890123, "1.234567890123e+5"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (1.5e-7, "1.5e-7"),
+            (2.71, "2.71"),
+            (12345.678, "12345.678"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+        ];
+        for (d, want) in cases {
+            assert_eq!(format_double(*d), *want, "{d:e}");
+        }
     }
 }

@@ -753,6 +753,24 @@ impl<'a> Txn<'a> {
         Some(r)
     }
 
+    /// `write` for commands that may change nothing (SADD of present members, SREM of absent
+    /// ones) or fail on the value's type: the key's change signal is kept only when `changed`
+    /// says the result changed it. Redis signals only modified keys, so WATCH and blocked
+    /// clients must not hear of a no-op or a WRONGTYPE error.
+    pub fn write_if<R>(
+        &mut self,
+        key: &[u8],
+        create: impl FnOnce() -> Option<Value>,
+        f: impl FnOnce(&mut Value) -> R,
+        changed: impl FnOnce(&R) -> bool,
+    ) -> Option<R> {
+        let r = self.write(key, create, f)?;
+        if !changed(&r) {
+            self.delta.touched.retain(|k| &**k != key);
+        }
+        Some(r)
+    }
+
     /// Deletes a key; returns its entry if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (loc, idx) = self.find(key);
