@@ -770,6 +770,67 @@ fn client_list_line_has_redis_fields_in_order() {
     assert_eq!(field(line, "lib-name"), "redis-rs");
 }
 
+/// A raw connection's CLIENT ID.
+fn raw_id(r: &mut Raw) -> String {
+    let reply = r.request(b"*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n");
+    String::from_utf8(reply[1..reply.len() - 2].to_vec()).unwrap()
+}
+
+/// The CLIENT LIST line of client `id`, once `pred` holds for it.
+fn line_when(c: &mut redis::Connection, id: &str, pred: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        let list = client_list(c, &[]);
+        if let Some(l) = list.lines().find(|l| field(l, "id") == id) {
+            if pred(l) {
+                return l.to_string();
+            }
+            last = l.to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("client {id} never matched: {last}")
+}
+
+#[test]
+fn client_list_shows_subscriptions_multi_blocked_and_broken_watch() {
+    let srv = TestServer::start();
+    let mut a = srv.client();
+    // Subscribed: flags=P, its counts, and TYPE pubsub (not normal) lists it.
+    let mut sub = srv.raw();
+    let sid = raw_id(&mut sub);
+    sub.send(b"*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n");
+    sub.send(b"*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\np*\r\n");
+    let l = line_when(&mut a, &sid, |l| field(l, "psub") == "1");
+    assert_eq!(
+        (field(&l, "flags"), field(&l, "sub"), field(&l, "multi")),
+        ("P", "2", "-1")
+    );
+    assert!(client_list(&mut a, &["TYPE", "pubsub"]).contains(&format!("id={sid} ")));
+    assert!(!client_list(&mut a, &["TYPE", "normal"]).contains(&format!("id={sid} ")));
+    // In MULTI with two queued commands, then a watched key written by someone else.
+    let mut m = srv.raw();
+    let mid = raw_id(&mut m);
+    m.roundtrip(b"*2\r\n$5\r\nWATCH\r\n$1\r\nw\r\n", b"+OK\r\n");
+    m.roundtrip(b"*1\r\n$5\r\nMULTI\r\n", b"+OK\r\n");
+    for _ in 0..2 {
+        m.roundtrip(b"*1\r\n$4\r\nPING\r\n", b"+QUEUED\r\n");
+    }
+    let l = line_when(&mut a, &mid, |l| field(l, "multi") == "2");
+    assert_eq!(field(&l, "flags"), "x");
+    let _: () = redis::cmd("SET").arg("w").arg("1").query(&mut a).unwrap();
+    let l = line_when(&mut a, &mid, |l| field(l, "flags") == "xd");
+    assert_eq!(field(&l, "multi"), "2");
+    // Blocked: flags=b until served.
+    let mut b = srv.raw();
+    let bid = raw_id(&mut b);
+    b.send(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n");
+    line_when(&mut a, &bid, |l| field(l, "flags") == "b");
+    let _: () = redis::cmd("RPUSH").arg("q").arg("x").query(&mut a).unwrap();
+    b.read_reply();
+    line_when(&mut a, &bid, |l| field(l, "flags") == "N");
+}
+
 #[test]
 fn client_list_shows_every_connection_once() {
     let srv = TestServer::start();

@@ -3,7 +3,7 @@
 use super::dispatch::Ctx;
 use super::spec::{cmd, container, flags::*, CommandSpec};
 use crate::protocol::{args, CmdError, Proto, Reply};
-use crate::server::session::{ClientHandle, ReplyMode};
+use crate::server::session::{ClientHandle, ReplyMode, CLIENT_PUBSUB};
 use crate::server::REDIS_COMPAT_VERSION;
 use crate::tenant::credentials::{self, constant_time_eq};
 use crate::tenant::quota::Refusal;
@@ -258,14 +258,18 @@ pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
     let age = now_ms.saturating_sub(c.created_ms) / 1000;
     let idle = now_ms.saturating_sub(c.last_ms.load(Relaxed)) / 1000;
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
         c.name.lock().as_deref().unwrap_or(""),
         age,
         idle,
+        c.state.flag_letters(),
         c.db.load(Relaxed),
+        c.state.sub.load(Relaxed),
+        c.state.psub.load(Relaxed),
+        c.state.multi.load(Relaxed),
         cmd,
         c.user.lock(),
         c.resp.load(Relaxed),
@@ -278,16 +282,21 @@ pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
 fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut ids: Option<Vec<u64>> = None;
     let mut only_none = false;
+    // TYPE normal / pubsub: Redis's client types (a subscribed client is `pubsub`).
+    let mut want_pubsub: Option<bool> = None;
     let mut i = 2;
     while i < a.len() {
         if args::is(&a[i], "TYPE") && i + 1 < a.len() {
             let t = &a[i + 1];
             if args::is(t, "normal") {
-            } else if ["master", "replica", "slave", "pubsub"]
+                want_pubsub = Some(false);
+            } else if args::is(t, "pubsub") {
+                want_pubsub = Some(true);
+            } else if ["master", "replica", "slave"]
                 .iter()
                 .any(|n| args::is(t, n))
             {
-                // No replicas or subscribers exist (yet): the filter matches nothing.
+                // There are no replication links: the filter matches nothing.
                 only_none = true;
             } else {
                 return Err(CmdError::err(format!(
@@ -312,6 +321,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             return Err(CmdError::Syntax);
         }
     }
+    ctx.session.publish_state();
     let scope = ctx.session.tenant_id().map(str::to_string);
     let mut clients: Vec<_> = ctx
         .server
@@ -323,7 +333,11 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     clients.sort_by_key(|c| c.id);
     let mut out = String::new();
     for c in clients {
-        if only_none || ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+        let pubsub = c.state.flags.load(Relaxed) & CLIENT_PUBSUB != 0;
+        if only_none
+            || ids.as_ref().is_some_and(|v| !v.contains(&c.id))
+            || want_pubsub.is_some_and(|w| w != pubsub)
+        {
             continue;
         }
         out.push_str(&client_line(&c, ctx.now));
@@ -334,6 +348,8 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+    // Its own state as of this command, not as of its last batch.
+    ctx.session.publish_state();
     let mut line = client_line(&ctx.session.handle, ctx.now);
     line.push('\n');
     Ok(Reply::Verbatim(line.into()))

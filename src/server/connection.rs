@@ -132,6 +132,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             // Never held across an await: other connections' EXEC waits for it.
             session.release_gate();
             session.flush_counters(server);
+            session.publish_state();
             if step == Step::Overflow {
                 debug!(
                     client = handle.id,

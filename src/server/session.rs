@@ -34,6 +34,64 @@ pub struct ClientHandle {
     pub tenant: Mutex<Option<String>>,
     pub killed: AtomicBool,
     pub kill_signal: Notify,
+    /// What CLIENT LIST shows of the connection's state, published once per batch.
+    pub state: ClientState,
+}
+
+/// A connection's state as other connections see it (CLIENT LIST `flags`, `sub`, `psub`,
+/// `multi`): written by the connection after each batch, read by anyone.
+pub struct ClientState {
+    pub sub: std::sync::atomic::AtomicU32,
+    pub psub: std::sync::atomic::AtomicU32,
+    /// Commands queued in MULTI, or -1 outside one.
+    pub multi: std::sync::atomic::AtomicI32,
+    pub flags: AtomicU8,
+    /// The session's WATCH signal, so a broken watch shows (`d`) as soon as it breaks.
+    pub watch: Arc<crate::storage::watch::Signal>,
+}
+
+impl Default for ClientState {
+    fn default() -> ClientState {
+        ClientState {
+            sub: Default::default(),
+            psub: Default::default(),
+            multi: std::sync::atomic::AtomicI32::new(-1),
+            flags: Default::default(),
+            watch: Default::default(),
+        }
+    }
+}
+
+/// `ClientState::flags` bits, shown as Redis's flag letters in this order.
+pub const CLIENT_PUBSUB: u8 = 1;
+pub const CLIENT_MULTI: u8 = 2;
+pub const CLIENT_BLOCKED: u8 = 4;
+/// Watching keys (WATCH); shown as `d` once one of them changes.
+pub const CLIENT_WATCHING: u8 = 8;
+
+impl ClientState {
+    /// Redis's `flags=` letters: P (subscribed), x (in MULTI), b (blocked), d (a watched key
+    /// changed), or N for none.
+    pub fn flag_letters(&self) -> String {
+        let mut f = self.flags.load(Relaxed);
+        if f & CLIENT_WATCHING != 0 && !self.watch.fired() {
+            f &= !CLIENT_WATCHING;
+        }
+        let mut s: String = [
+            (CLIENT_PUBSUB, 'P'),
+            (CLIENT_MULTI, 'x'),
+            (CLIENT_BLOCKED, 'b'),
+            (CLIENT_WATCHING, 'd'),
+        ]
+        .iter()
+        .filter(|(bit, _)| f & bit != 0)
+        .map(|(_, c)| *c)
+        .collect();
+        if s.is_empty() {
+            s.push('N');
+        }
+        s
+    }
 }
 
 impl ClientHandle {
@@ -54,6 +112,7 @@ impl ClientHandle {
             tenant: Mutex::new(None),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
+            state: ClientState::default(),
         }
     }
 
@@ -259,6 +318,7 @@ impl Counters {
 
 impl Session {
     pub fn new(handle: Arc<ClientHandle>, store: Arc<TenantData>, authenticated: bool) -> Self {
+        let watch_signal = handle.state.watch.clone();
         Session {
             handle,
             proto: Proto::Resp2,
@@ -275,7 +335,7 @@ impl Session {
             throttle_until: None,
             multi: None,
             watched: Vec::new(),
-            watch_signal: Default::default(),
+            watch_signal,
             gate: None,
             in_exec: false,
             blocked: None,
@@ -393,6 +453,34 @@ impl Session {
     }
 
     /// Adds the batch's local counters to the server totals.
+    /// Publishes what CLIENT LIST shows of this connection (subscriptions, MULTI, blocked, a
+    /// broken WATCH): once per batch, a few relaxed stores.
+    pub fn publish_state(&self) {
+        let st = &self.handle.state;
+        let (sub, psub) = self
+            .pubsub
+            .as_ref()
+            .map_or((0, 0), |p| (p.channel_count(), p.pattern_count()));
+        st.sub.store(sub as u32, Relaxed);
+        st.psub.store(psub as u32, Relaxed);
+        let multi = self.multi.as_ref().map_or(-1, |m| m.queue.len() as i32);
+        st.multi.store(multi, Relaxed);
+        let mut flags = 0;
+        if sub + psub > 0 {
+            flags |= CLIENT_PUBSUB;
+        }
+        if self.multi.is_some() {
+            flags |= CLIENT_MULTI;
+        }
+        if self.blocked.is_some() {
+            flags |= CLIENT_BLOCKED;
+        }
+        if !self.watched.is_empty() {
+            flags |= CLIENT_WATCHING;
+        }
+        st.flags.store(flags, Relaxed);
+    }
+
     pub fn flush_counters(&mut self, server: &crate::server::Server) {
         let stats = &server.stats;
         for (id, calls, usec, failed) in self.counters.calls.drain(..) {
