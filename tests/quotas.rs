@@ -394,6 +394,35 @@ fn fifty_concurrent_writers_never_pass_the_key_limit() {
     assert_eq!(admitted, 100);
 }
 
+/// SETRANGE may pad a string up to its offset: the padding counts against the memory limit
+/// before it is written, so a few bytes sent cannot grow a tenant past its limit.
+#[test]
+fn setrange_padding_counts_against_the_memory_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["MEMORY", "100kb", "EVICTION", "noeviction", "OPS", "0"],
+    );
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let e: redis::RedisResult<i64> = cmd("SETRANGE").arg("k").arg(500_000).arg("x").query(&mut t);
+    assert_eq!(
+        common::error_text(&e.unwrap_err()),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    let used = int(&map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap())["memory_used"]);
+    assert!(used < 100 * 1024, "memory_used {used}");
+    // Within the limit it works.
+    let n: i64 = cmd("SETRANGE")
+        .arg("k")
+        .arg(10_000)
+        .arg("x")
+        .query(&mut t)
+        .unwrap();
+    assert_eq!(n, 10_001);
+}
+
 #[test]
 fn memory_limit_under_noeviction_refuses_writes_but_not_reads_deletes_or_expire() {
     let srv = TestServer::start();

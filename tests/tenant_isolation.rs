@@ -402,7 +402,29 @@ fn names() -> Vec<Vec<u8>> {
         b"*".to_vec(),
         vec![b'L'; 300],
         b"cnt".to_vec(),
+        b"lst".to_vec(),
+        b"hsh".to_vec(),
+        b"st".to_vec(),
+        b"zs".to_vec(),
     ]
+}
+
+/// Names (indices into `names()`) that hold a collection in both tenants, with the command
+/// that creates it, so collection commands meet real lists, hashes, sets and sorted sets.
+const COLLECTIONS: [(usize, &str); 4] = [(11, "RPUSH"), (12, "HSET"), (13, "SADD"), (14, "ZADD")];
+
+/// The command storing `value` (twice over, as members or field and value) under `name` as
+/// the collection `create` makes.
+fn seed_collection(create: &str, name: &[u8], value: &[u8]) -> Cmd {
+    let second = [value, b"-2"].concat();
+    match create {
+        "ZADD" => cb(&[create.as_bytes(), name, b"1", value, b"2", &second]),
+        _ => cb(&[create.as_bytes(), name, value, &second]),
+    }
+}
+
+fn collection(i: usize) -> Option<&'static str> {
+    COLLECTIONS.iter().find(|(n, _)| *n == i).map(|(_, c)| *c)
 }
 
 /// The index of `cnt` in `names()`: an integer value, for INCR-style commands.
@@ -438,7 +460,10 @@ fn a_value(i: usize) -> Vec<u8> {
 fn seed_b(b: &mut Conn) {
     let mut cmds = vec![c("SELECT 0")];
     for (i, n) in names().iter().enumerate() {
-        cmds.push(cb(&[b"SET".as_ref(), n, &b_value(i)]));
+        match collection(i) {
+            Some(create) => cmds.push(seed_collection(create, n, &b_value(i))),
+            None => cmds.push(cb(&[b"SET".as_ref(), n, &b_value(i)])),
+        }
         if B_TTL.contains(&i) {
             cmds.push(cb(&[
                 b"PEXPIRE".as_ref(),
@@ -463,11 +488,18 @@ fn seed_b(b: &mut Conn) {
 fn seed_a_cmds() -> Vec<Cmd> {
     let mut cmds = vec![c("SELECT 1"), c("SET k2 a-db1"), c("SELECT 0")];
     let mut mset: Cmd = vec![b"MSET".to_vec()];
+    let mut collections = Vec::new();
     for (i, n) in names().iter().enumerate() {
-        mset.push(n.clone());
-        mset.push(a_value(i));
+        match collection(i) {
+            Some(create) => collections.push(seed_collection(create, n, &a_value(i))),
+            None => {
+                mset.push(n.clone());
+                mset.push(a_value(i));
+            }
+        }
     }
     cmds.push(mset);
+    cmds.extend(collections);
     for i in A_TTL {
         cmds.push(cb(&[
             b"PEXPIRE".as_ref(),
@@ -888,6 +920,14 @@ impl Arena {
 fn same_names_shard(shard: usize, shards: usize) {
     let mut ar = arena();
     let before = snapshot(&mut ar.w.admin, "b");
+    // b's collections (db 0) as b itself dumps them, to compare with at the end; b's session
+    // stays in db 1, where seeding left it.
+    ar.b.q("SELECT 0");
+    let b_dumps: Vec<R> = names()
+        .iter()
+        .map(|n| ar.b.qb(&cb(&[b"DUMP".as_ref(), n])))
+        .collect();
+    ar.b.q("SELECT 1");
     let fill = fillers(&ar.payload);
     let names = names();
     let mut att = ar.attacker();
@@ -931,7 +971,11 @@ fn same_names_shard(shard: usize, shards: usize) {
     assert_eq!(ar.b.q("GET k"), R::Bulk(b"b-secret-db1".to_vec()));
     assert_eq!(ar.b.q("SELECT 0"), R::Status(b"OK".to_vec()));
     for (i, n) in names.iter().enumerate() {
-        assert_eq!(ar.b.qb(&cb(&[b"GET".as_ref(), n])), R::Bulk(b_value(i)));
+        if collection(i).is_some() {
+            assert_eq!(ar.b.qb(&cb(&[b"DUMP".as_ref(), n])), b_dumps[i], "{n:?}");
+        } else {
+            assert_eq!(ar.b.qb(&cb(&[b"GET".as_ref(), n])), R::Bulk(b_value(i)));
+        }
     }
     eprintln!(
         "same-name shard {shard}/{shards}: {commands} registry entries, {invocations} invocations, \

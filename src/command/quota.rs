@@ -187,6 +187,17 @@ fn warn_on_crossing(t: &Tenant, target: &Target<'_>) {
     }
 }
 
+/// What a write may add beyond its keys' table slots: its argument bytes, except where the
+/// arguments under-state it. SETRANGE pads the string up to its offset with zero bytes.
+fn payload_bytes(spec: &CommandSpec, args: &[Bytes]) -> usize {
+    let sent: usize = args[1..].iter().map(Bytes::len).sum();
+    if spec.name == "setrange" && args.len() == 4 && !args[3].is_empty() {
+        let offset = crate::protocol::args::int(&args[2]).unwrap_or(0).max(0) as usize;
+        return sent.max(offset.saturating_add(args[3].len()));
+    }
+    sent
+}
+
 fn reserve(
     t: &Target<'_>,
     spec: &CommandSpec,
@@ -220,8 +231,7 @@ fn reserve(
         }
     }
     if t.mem_limit > 0 || t.server_limit > 0 {
-        let bytes: usize = args[1..].iter().map(Bytes::len).sum();
-        let needed = (bytes + ENTRY_OVERHEAD * nkeys) as i64;
+        let needed = (payload_bytes(spec, args) + ENTRY_OVERHEAD * nkeys) as i64;
         // A write bigger than the whole limit can never fit: refuse it before evicting
         // anything, rather than empty the data and refuse it anyway.
         if t.mem_limit > 0 && needed > t.mem_limit as i64 {
