@@ -140,6 +140,9 @@ pub fn admit(
             }
         }
         None => {
+            if server_limit == 0 {
+                return Ok(None);
+            }
             let policy = server.params.get("maxmemory-policy").unwrap_or_default();
             Target {
                 data: &server.storage.global,
