@@ -5,7 +5,9 @@
 //! tenant's writes.
 mod common;
 
-use common::{error_text, TestServer};
+use common::{
+    connect_tenant, create_tenant, error_text, eventually, info, info_fields, TestServer,
+};
 use redis::{cmd, Connection, Value};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -262,21 +264,12 @@ fn blmove_brpoplpush_blmpop_and_zset_variants_wake_and_move() {
 fn another_tenants_push_never_wakes_a_waiter() {
     let srv = TestServer::start();
     let mut admin = srv.client();
-    let secret = |a: &mut Connection, id: &str| -> String {
-        let _: () = cmd("TENANT.CREATE").arg(id).query(a).unwrap();
-        let v: Vec<String> = cmd("TENANT.TOKEN.CREATE").arg(id).query(a).unwrap();
-        v[v.iter().position(|f| f == "secret").unwrap() + 1].clone()
-    };
-    let (sa, sb) = (secret(&mut admin, "ta"), secret(&mut admin, "tb"));
-    let url = |id: &str, s: &str| format!("redis://{id}:{s}@{}/", srv.addr);
-    let mut a = redis::Client::open(url("ta", &sa))
-        .unwrap()
-        .get_connection()
-        .unwrap();
-    let mut b = redis::Client::open(url("tb", &sb))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let (sa, sb) = (
+        create_tenant(&mut admin, "ta", &[]),
+        create_tenant(&mut admin, "tb", &[]),
+    );
+    let mut a = connect_tenant(&srv, "ta", &sa).unwrap();
+    let mut b = connect_tenant(&srv, "tb", &sb).unwrap();
     let t = Instant::now();
     let h = thread::spawn(move || q(&mut a, &["BLPOP", "q", "0.5"]));
     thread::sleep(Duration::from_millis(100));
@@ -288,4 +281,31 @@ fn another_tenants_push_never_wakes_a_waiter() {
     );
     assert!(t.elapsed() >= Duration::from_millis(450));
     assert_eq!(q(&mut b, &["LLEN", "q"]), Value::Int(1));
+}
+
+#[test]
+fn info_counts_blocked_clients_within_the_callers_scope() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let sa = create_tenant(&mut admin, "ta", &[]);
+    let sb = create_tenant(&mut admin, "tb", &[]);
+    let mut a = connect_tenant(&srv, "ta", &sa).unwrap();
+    let mut a2 = connect_tenant(&srv, "ta", &sa).unwrap();
+    let mut b = connect_tenant(&srv, "tb", &sb).unwrap();
+    let blocked =
+        |c: &mut Connection| info_fields(&info(c, &["clients"]))["blocked_clients"].clone();
+    assert_eq!(blocked(&mut admin), "0");
+    let h = thread::spawn(move || q(&mut a, &["BLPOP", "q", "0"]));
+    eventually("the waiter counts as blocked", || {
+        blocked(&mut admin) == "1"
+    });
+    assert_eq!(blocked(&mut a2), "1");
+    assert_eq!(
+        blocked(&mut b),
+        "0",
+        "another tenant's blocked client is not counted"
+    );
+    q(&mut a2, &["RPUSH", "q", "x"]);
+    h.join().unwrap();
+    eventually("served, no longer blocked", || blocked(&mut admin) == "0");
 }

@@ -342,6 +342,16 @@ fn pubsub_introspection() {
     s2.send(&req(&["PSUBSCRIBE", "x*"]));
     s2.read_reply();
 
+    // INFO stats counts channels and patterns with subscribers (news.it, news.fr, misc; x*).
+    let stats = info_fields(&info(&mut p, &["stats"]));
+    assert_eq!(
+        (
+            stats["pubsub_channels"].as_str(),
+            stats["pubsub_patterns"].as_str()
+        ),
+        ("3", "1")
+    );
+
     let mut chans: Vec<String> = cmd("PUBSUB").arg("CHANNELS").query(&mut p).unwrap();
     chans.sort();
     assert_eq!(chans, ["misc", "news.fr", "news.it"]);

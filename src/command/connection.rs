@@ -453,7 +453,8 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// A connection bound to a tenant sees and kills only that tenant's connections.
-fn in_scope(c: &ClientHandle, scope: Option<&str>) -> bool {
+/// Whether client `c` is visible from `scope` (a tenant sees only its own connections).
+pub fn in_scope(c: &ClientHandle, scope: Option<&str>) -> bool {
     scope.is_none_or(|t| c.tenant.lock().as_deref() == Some(t))
 }
 

@@ -4,6 +4,7 @@ use super::dispatch::Ctx;
 use super::registry::REGISTRY;
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::protocol::{args, CmdError, Reply};
+use crate::server::session::CLIENT_BLOCKED;
 use crate::server::REDIS_COMPAT_VERSION;
 use crate::storage::value::{entry_size, ENTRY_OVERHEAD};
 use bytes::Bytes;
@@ -248,7 +249,14 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "maxclients:{}\r", srv.params.maxclients())?;
             writeln!(o, "client_recent_max_input_buffer:0\r")?;
             writeln!(o, "client_recent_max_output_buffer:0\r")?;
-            writeln!(o, "blocked_clients:0\r")?;
+            let scope = tenant_scoped(ctx).then(|| ctx.session.namespace());
+            let blocked = srv
+                .clients
+                .iter()
+                .filter(|c| super::connection::in_scope(c, scope))
+                .filter(|c| c.state.flags.load(Relaxed) & CLIENT_BLOCKED != 0)
+                .count();
+            writeln!(o, "blocked_clients:{blocked}\r")?;
             writeln!(o, "tracking_clients:0\r")?;
             writeln!(o, "clients_in_timeout_table:0\r")?;
         }
@@ -332,8 +340,9 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "evicted_keys:{evicted}\r")?;
             writeln!(o, "keyspace_hits:{}\r", l(&st.keyspace_hits))?;
             writeln!(o, "keyspace_misses:{}\r", l(&st.keyspace_misses))?;
-            writeln!(o, "pubsub_channels:0\r")?;
-            writeln!(o, "pubsub_patterns:0\r")?;
+            let (channels, patterns) = srv.pubsub.totals();
+            writeln!(o, "pubsub_channels:{channels}\r")?;
+            writeln!(o, "pubsub_patterns:{patterns}\r")?;
             writeln!(o, "total_error_replies:{}\r", l(&st.error_replies))?;
         }
         "replication" => {

@@ -314,6 +314,15 @@ impl Hub {
             .map_or(0, |subs| subs.len())
     }
 
+    /// Channels and patterns with at least one subscriber, across every namespace (INFO
+    /// stats `pubsub_channels` / `pubsub_patterns`, for server admins).
+    pub fn totals(&self) -> (usize, usize) {
+        let spaces = self.spaces.read();
+        spaces.values().fold((0, 0), |(c, p), s| {
+            (c + s.channels.len(), p + s.patterns.len())
+        })
+    }
+
     /// PUBSUB NUMPAT: distinct patterns subscribed to in the namespace.
     pub fn numpat(&self, ns: &str) -> usize {
         self.spaces.read().get(ns).map_or(0, |s| s.patterns.len())
