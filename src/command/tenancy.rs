@@ -108,19 +108,24 @@ pub fn check_bound(
                 t.rejections.count(Resource::Ops);
                 // The connection's fair share of the rate: with n connections flooding, each
                 // may expect a turn every n/ops seconds, so reading its next request sooner
-                // only buys more refusals. Every refused command adds one share, so a client
-                // refused a pipeline of 16 waits for 16 turns and its attempts fall to about
-                // its rate instead of costing the server a refusal per command (the victim's
-                // latency under attack depends on it). At least the bucket's own retry time,
-                // at most a second.
+                // only buys more refusals. A batch that meets a refusal pays one share for
+                // every command it sent, admitted or refused, so a pipelining client is paced
+                // to its share of the rate instead of costing the server (and the tenant's
+                // neighbours) a refusal for most of what it sends. At least the bucket's own
+                // retry time, at most a second.
                 let conns = t
                     .connections
                     .load(std::sync::atomic::Ordering::Relaxed)
                     .max(1);
                 let share = Duration::from_micros(conns.saturating_mul(1_000_000) / ops);
+                let sent = 1 + std::mem::take(&mut session.ops_admitted);
                 let now = session.clock.last;
                 let base = session.throttle_until.map_or(now, |u| u.max(now));
-                let until = (base + share)
+                // Jittered (0.5 to 1.5 of the shares), so the connections a drained bucket
+                // refused together do not all come back together: a synchronized return is a
+                // burst the tenant's neighbours would queue behind.
+                let pause = (share * sent).mul_f64(0.5 + fastrand::f64());
+                let until = (base + pause)
                     .max(now + Duration::from_millis(retry_ms.max(1)))
                     .min(now + Duration::from_secs(1));
                 session.throttle_until = Some(until);
@@ -131,6 +136,7 @@ pub fn check_bound(
                 return Err(CmdError::err(Refusal(&t.id, &e).to_string()));
             }
             t.meter.record(now_ns);
+            session.ops_admitted = session.ops_admitted.saturating_add(1);
         }
     }
     Ok(())

@@ -236,6 +236,8 @@ pub struct Session {
     /// more input until then. A client flooding past its limit then waits instead of spinning
     /// on refusals, so the refusals cost the server (and its other tenants) next to nothing.
     pub throttle_until: Option<Instant>,
+    /// Commands of this batch admitted by the ops limit since its last refusal (pacing).
+    pub ops_admitted: u32,
     /// Counters kept locally and added to the server's totals once per input batch, so the
     /// hot path does not touch shared cache lines for every command.
     pub counters: Counters,
@@ -333,6 +335,7 @@ impl Session {
             closing: false,
             clock: Clock::new(),
             throttle_until: None,
+            ops_admitted: 0,
             multi: None,
             watched: Vec::new(),
             watch_signal,
@@ -450,9 +453,9 @@ impl Session {
     /// Starts an input batch: one wall-clock read for all its commands.
     pub fn begin_batch(&mut self) {
         self.clock = Clock::new();
+        self.ops_admitted = 0;
     }
 
-    /// Adds the batch's local counters to the server totals.
     /// Publishes what CLIENT LIST shows of this connection (subscriptions, MULTI, blocked, a
     /// broken WATCH): once per batch, a few relaxed stores.
     pub fn publish_state(&self) {
@@ -481,6 +484,7 @@ impl Session {
         st.flags.store(flags, Relaxed);
     }
 
+    /// Adds the batch's local counters to the server totals.
     pub fn flush_counters(&mut self, server: &crate::server::Server) {
         let stats = &server.stats;
         for (id, calls, usec, failed) in self.counters.calls.drain(..) {
