@@ -266,6 +266,8 @@ fn watch_survives_no_op_and_failed_writes() {
         ("str", &["HSET", "str", "f", "v"]),
         ("str", &["ZADD", "str", "1", "x"]),
         ("str", &["ZREM", "str", "x"]),
+        ("z", &["ZREM", "z", "absent"]),
+        ("z", &["ZREMRANGEBYSCORE", "z", "100", "200"]),
         ("str", &["LTRIM", "str", "0", "1"]),
     ];
     for (key, cmd) in no_ops {
@@ -276,6 +278,7 @@ fn watch_survives_no_op_and_failed_writes() {
         ("s", &["SREM", "s", "new"]),
         ("h", &["HSET", "h", "f", "v"]),
         ("z", &["ZADD", "z", "2", "m"]),
+        ("z", &["ZREM", "z", "m"]),
         ("l", &["LINSERT", "l", "BEFORE", "a", "x"]),
         ("l", &["LREM", "l", "0", "x"]),
         ("l", &["LTRIM", "l", "0", "-1"]),

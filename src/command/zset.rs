@@ -149,11 +149,13 @@ fn read<'t>(t: &'t mut Txn<'_>, key: &[u8]) -> Result<Option<&'t ZSet>, CmdError
 }
 
 /// Mutates an existing sorted set; `f` also learns nothing when the key is missing (None).
-/// Returns `f`'s result and whether the set was left empty (and so deleted).
+/// Returns `f`'s result and whether the set was left empty (and so deleted). `changed` says
+/// from the result whether anything changed, so a no-op signals no watcher.
 fn modify<R>(
     t: &mut Txn<'_>,
     key: &[u8],
     f: impl FnOnce(&mut ZSet) -> R,
+    changed: impl FnOnce(&R) -> bool,
 ) -> Result<Option<(R, bool)>, CmdError> {
     t.write_if(
         key,
@@ -165,7 +167,7 @@ fn modify<R>(
             }
             None => Err(CmdError::WrongType),
         },
-        Result::is_ok,
+        |r| matches!(r, Ok((r, _)) if changed(r)),
     )
     .transpose()
 }
@@ -424,9 +426,12 @@ fn zadd_generic(
 /// ZREM key member [member ...]
 fn zrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = modify(&mut t, &a[1], |z| {
-        a[2..].iter().filter(|m| z.remove(m).is_some()).count()
-    })?;
+    let r = modify(
+        &mut t,
+        &a[1],
+        |z| a[2..].iter().filter(|m| z.remove(m).is_some()).count(),
+        |n| *n > 0,
+    )?;
     drop(t);
     let Some((n, emptied)) = r else {
         return Ok(Reply::Int(0));
@@ -751,14 +756,19 @@ fn zremrange_generic(
     event: &'static str,
 ) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = modify(&mut t, &a[1], |z| {
-        let (start, end) = match range {
-            Range::Rank(s, e) => rank_span(s, e, z.len()).unwrap_or((0, 0)),
-            Range::Score(min, max) => score_span(z, min, max),
-            Range::Lex(min, max) => lex_span(z, min, max),
-        };
-        z.remove_range(start, end)
-    })?;
+    let r = modify(
+        &mut t,
+        &a[1],
+        |z| {
+            let (start, end) = match range {
+                Range::Rank(s, e) => rank_span(s, e, z.len()).unwrap_or((0, 0)),
+                Range::Score(min, max) => score_span(z, min, max),
+                Range::Lex(min, max) => lex_span(z, min, max),
+            };
+            z.remove_range(start, end)
+        },
+        |n| *n > 0,
+    )?;
     drop(t);
     let Some((n, emptied)) = r else {
         return Ok(Reply::Int(0));
@@ -810,15 +820,20 @@ pub(crate) fn pop_first(
     count: usize,
 ) -> Result<Option<Popped>, CmdError> {
     for (key_index, key) in keys.iter().enumerate() {
-        let r = modify(t, key, |z| {
-            let n = count.min(z.len());
-            let mut items = Vec::with_capacity(n);
-            for _ in 0..n {
-                let i = if max { z.len() - 1 } else { 0 };
-                items.push(z.pop(i).expect("within length"));
-            }
-            items
-        })?;
+        let r = modify(
+            t,
+            key,
+            |z| {
+                let n = count.min(z.len());
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let i = if max { z.len() - 1 } else { 0 };
+                    items.push(z.pop(i).expect("within length"));
+                }
+                items
+            },
+            |items| !items.is_empty(),
+        )?;
         if let Some((items, emptied)) = r {
             return Ok(Some(Popped {
                 key_index,
