@@ -267,6 +267,12 @@ fn watch_survives_no_op_and_failed_writes() {
         ("str", &["ZADD", "str", "1", "x"]),
         ("str", &["ZREM", "str", "x"]),
         ("z", &["ZREM", "z", "absent"]),
+        ("h", &["HSETNX", "h", "f", "other"]),
+        ("s", &["SMOVE", "s", "s2", "absent"]),
+        ("str", &["SPOP", "str"]),
+        ("l", &["LSET", "l", "99", "x"]),
+        ("str", &["LSET", "str", "0", "x"]),
+        ("str", &["LMPOP", "1", "str", "LEFT"]),
         ("z", &["ZREMRANGEBYSCORE", "z", "100", "200"]),
         ("str", &["LTRIM", "str", "0", "1"]),
     ];

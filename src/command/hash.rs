@@ -180,17 +180,19 @@ fn read_hash<'t>(t: &'t mut Txn<'_>, key: &[u8]) -> Result<Option<&'t HashValue>
 }
 
 /// Writes a hash in place, creating it when missing (`hashTypeLookupWriteOrCreate`); a hash
-/// the operation leaves empty is deleted by the keyspace.
+/// the operation leaves empty is deleted by the keyspace. `changed` says from `f`'s result
+/// whether the hash changed (watchers hear only of real changes and never of an error).
 fn write_hash<R>(
     t: &mut Txn<'_>,
     key: &[u8],
     f: impl FnOnce(&mut HashValue) -> Result<R, CmdError>,
+    changed: impl FnOnce(&R) -> bool,
 ) -> Result<R, CmdError> {
     t.write_if(
         key,
         || Some(Value::Hash(Box::new(HashValue::new()))),
         |v| v.as_hash_mut().map_or(Err(CmdError::WrongType), f),
-        Result::is_ok,
+        |r| matches!(r, Ok(r) if changed(r)),
     )
     .expect("created when missing")
 }
@@ -206,13 +208,18 @@ fn hset_generic(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<i64, CmdError> {
     }
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let added = write_hash(&mut t, &a[1], |h| {
-        h.prepare(&a[2..], &l);
-        Ok(a[2..]
-            .chunks_exact(2)
-            .filter(|kv| h.set(&kv[0], &kv[1], &l))
-            .count() as i64)
-    })?;
+    let added = write_hash(
+        &mut t,
+        &a[1],
+        |h| {
+            h.prepare(&a[2..], &l);
+            Ok(a[2..]
+                .chunks_exact(2)
+                .filter(|kv| h.set(&kv[0], &kv[1], &l))
+                .count() as i64)
+        },
+        |_| true,
+    )?;
     drop(t);
     ctx.notify(NOTIFY_HASH, "hset", &a[1]);
     Ok(added)
@@ -232,13 +239,18 @@ fn hmset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 fn hsetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let set = write_hash(&mut t, &a[1], |h| {
-        if h.contains(&a[2]) {
-            return Ok(false);
-        }
-        h.prepare(&a[2..4], &l);
-        Ok(h.set(&a[2], &a[3], &l))
-    })?;
+    let set = write_hash(
+        &mut t,
+        &a[1],
+        |h| {
+            if h.contains(&a[2]) {
+                return Ok(false);
+            }
+            h.prepare(&a[2..4], &l);
+            Ok(h.set(&a[2], &a[3], &l))
+        },
+        |set| *set,
+    )?;
     drop(t);
     if set {
         ctx.notify(NOTIFY_HASH, "hset", &a[1]);
@@ -379,16 +391,21 @@ fn hincrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let by = args::int(&a[3])?;
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let new = write_hash(&mut t, &a[1], |h| {
-        let cur = match h.get(&a[2]) {
-            None => 0,
-            Some(m) => crate::protocol::request::parse_i64(m.as_bytes())
-                .ok_or_else(|| CmdError::err("ERR hash value is not an integer"))?,
-        };
-        let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
-        h.set(&a[2], itoa::Buffer::new().format(new).as_bytes(), &l);
-        Ok(new)
-    })?;
+    let new = write_hash(
+        &mut t,
+        &a[1],
+        |h| {
+            let cur = match h.get(&a[2]) {
+                None => 0,
+                Some(m) => crate::protocol::request::parse_i64(m.as_bytes())
+                    .ok_or_else(|| CmdError::err("ERR hash value is not an integer"))?,
+            };
+            let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
+            h.set(&a[2], itoa::Buffer::new().format(new).as_bytes(), &l);
+            Ok(new)
+        },
+        |_| true,
+    )?;
     drop(t);
     ctx.notify(NOTIFY_HASH, "hincrby", &a[1]);
     Ok(Reply::Int(new))
@@ -402,23 +419,29 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let text = write_hash(&mut t, &a[1], |h| {
-        let (cur, cur_f) = match h.get(&a[2]) {
-            None => (&b"0"[..], 0.0),
-            Some(m) => {
-                let f = args::parse_f64(m.as_bytes())
-                    .ok_or_else(|| CmdError::err("ERR hash value is not a float"))?;
-                (m.as_bytes(), f)
+    let text = write_hash(
+        &mut t,
+        &a[1],
+        |h| {
+            let (cur, cur_f) = match h.get(&a[2]) {
+                None => (&b"0"[..], 0.0),
+                Some(m) => {
+                    let f = args::parse_f64(m.as_bytes())
+                        .ok_or_else(|| CmdError::err("ERR hash value is not a float"))?;
+                    (m.as_bytes(), f)
+                }
+            };
+            if !(cur_f + by).is_finite() {
+                return Err(CmdError::NanOrInfinity);
             }
-        };
-        if !(cur_f + by).is_finite() {
-            return Err(CmdError::NanOrInfinity);
-        }
-        // INCRBYFLOAT's arithmetic and formatting, so both agree with Redis's long double.
-        let text = decimal::add(cur, &a[3]).unwrap_or_else(|| decimal::format_fixed(cur_f + by));
-        h.set(&a[2], text.as_bytes(), &l);
-        Ok(text)
-    })?;
+            // INCRBYFLOAT's arithmetic and formatting, so both agree with Redis's long double.
+            let text =
+                decimal::add(cur, &a[3]).unwrap_or_else(|| decimal::format_fixed(cur_f + by));
+            h.set(&a[2], text.as_bytes(), &l);
+            Ok(text)
+        },
+        |_| true,
+    )?;
     drop(t);
     ctx.notify(NOTIFY_HASH, "hincrbyfloat", &a[1]);
     Ok(Reply::bulk(text))

@@ -324,7 +324,7 @@ pub(crate) fn pop_first(
     limits: &EncodingLimits,
 ) -> Result<Option<Popped>, CmdError> {
     for (i, key) in keys.iter().enumerate() {
-        let r = t.write(
+        let r = t.write_if(
             key,
             || None,
             |v| -> Result<_, CmdError> {
@@ -333,6 +333,7 @@ pub(crate) fn pop_first(
                 l.shrunk(limits);
                 Ok((items, l.is_empty()))
             },
+            Result::is_ok,
         );
         if let Some(r) = r {
             let (items, deleted) = r?;
@@ -678,7 +679,7 @@ fn lset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let (key, elem) = (&a[1], &a[3]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let r = t.write(
+    let r = t.write_if(
         key,
         || None,
         |v| -> Result<_, CmdError> {
@@ -692,6 +693,7 @@ fn lset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             l.shrunk(&limits);
             Ok(())
         },
+        Result::is_ok,
     );
     drop(t);
     r.ok_or(CmdError::NoSuchKey)??;

@@ -60,6 +60,8 @@ struct Target<'a> {
     /// The server's `maxmemory` (0 = none) and every store's bytes together.
     server_limit: u64,
     server_bytes: &'a ServerBytes,
+    /// `proto-max-bulk-len`: the largest string a write may make.
+    max_bulk: usize,
 }
 
 /// Which memory limit a write would pass.
@@ -125,6 +127,7 @@ pub fn admit(
         return Ok(None);
     }
     let server_limit = server.params.maxmemory().max(0) as u64;
+    let max_bulk = server.params.proto_max_bulk_len().max(0) as usize;
     let server_bytes = &*server.storage.bytes;
     let target = match tenant {
         Some(t) => {
@@ -137,6 +140,7 @@ pub fn admit(
                 policy,
                 server_limit,
                 server_bytes,
+                max_bulk,
             }
         }
         None => {
@@ -152,6 +156,7 @@ pub fn admit(
                 policy: Eviction::parse(&policy),
                 server_limit,
                 server_bytes,
+                max_bulk,
             }
         }
     };
@@ -191,12 +196,17 @@ fn warn_on_crossing(t: &Tenant, target: &Target<'_>) {
 }
 
 /// What a write may add beyond its keys' table slots: its argument bytes, except where the
-/// arguments under-state it. SETRANGE pads the string up to its offset with zero bytes.
-fn payload_bytes(spec: &CommandSpec, args: &[Bytes]) -> usize {
+/// arguments under-state it. SETRANGE pads the string up to its offset with zero bytes; an
+/// offset past `proto-max-bulk-len` is left to the command, which refuses it with Redis's
+/// own error (so the quota check is no oracle for offsets the command would never write).
+fn payload_bytes(spec: &CommandSpec, args: &[Bytes], max_bulk: usize) -> usize {
     let sent: usize = args[1..].iter().map(Bytes::len).sum();
     if spec.name == "setrange" && args.len() == 4 && !args[3].is_empty() {
         let offset = crate::protocol::args::int(&args[2]).unwrap_or(0).max(0) as usize;
-        return sent.max(offset.saturating_add(args[3].len()));
+        let end = offset.saturating_add(args[3].len());
+        if end <= max_bulk {
+            return sent.max(end);
+        }
     }
     sent
 }
@@ -234,7 +244,9 @@ fn reserve(
         }
     }
     if t.mem_limit > 0 || t.server_limit > 0 {
-        let needed = (payload_bytes(spec, args) + ENTRY_OVERHEAD * nkeys) as i64;
+        let payload = payload_bytes(spec, args, t.max_bulk);
+        let needed =
+            i64::try_from(payload.saturating_add(ENTRY_OVERHEAD * nkeys)).unwrap_or(i64::MAX);
         // A write bigger than the whole limit can never fit: refuse it before evicting
         // anything, rather than empty the data and refuse it anyway.
         if t.mem_limit > 0 && needed > t.mem_limit as i64 {
@@ -246,10 +258,15 @@ fn reserve(
         res.bytes = needed;
         usage.reserved_bytes.fetch_add(res.bytes, Relaxed);
         let mut evicted = 0;
-        // Eviction only ever takes this data's own keys: past the server's limit, a tenant
-        // makes room from its own data or is refused, never at another tenant's expense.
+        // Eviction only ever takes this data's own keys. Past the server's limit, it evicts
+        // only when its own data is at least the excess, so the write can fit: otherwise the
+        // room is held by others, and evicting would empty this tenant for a refusal anyway.
         while let Some(over) = t.over_memory(usage, needed) {
-            if t.policy == Eviction::NoEviction
+            let hopeless = matches!(over, Over::Server)
+                && usage.bytes.load(Relaxed)
+                    < t.server_bytes.total() + needed - t.server_limit as i64;
+            if hopeless
+                || t.policy == Eviction::NoEviction
                 || evicted >= MAX_EVICTIONS
                 || !t.data.evict_one(t.policy, EVICTION_SAMPLES, now)
             {

@@ -194,7 +194,7 @@ fn spop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 fn spop_one(ctx: &mut Ctx<'_>, key: &Bytes) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, [key]);
-    let r = t.write(
+    let r = t.write_if(
         key,
         || None,
         |v| {
@@ -204,6 +204,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &Bytes) -> Result<Reply, CmdError> {
                 .expect("non-empty");
             Ok::<_, CmdError>((member(&m), s.is_empty()))
         },
+        Result::is_ok,
     );
     drop(t);
     let Some(r) = r else {
@@ -327,13 +328,14 @@ fn smove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(has as i64));
     }
     let emptied = t
-        .write(
+        .write_if(
             src,
             || None,
             |v| {
                 let s = v.as_set_mut().expect("checked set");
                 s.remove(m).then_some(s.is_empty())
             },
+            Option::is_some,
         )
         .expect("live key");
     let Some(emptied) = emptied else {

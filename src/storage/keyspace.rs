@@ -217,6 +217,17 @@ fn is_expired(e: &Entry, now: u64) -> bool {
     e.expire_at != 0 && e.expire_at <= now
 }
 
+/// A keyspace freed with data still in it (a deleted tenant's store that a write reached
+/// after its flush) takes its bytes out of the server total, which outlives it.
+impl Drop for Keyspace {
+    fn drop(&mut self) {
+        let bytes = self.bytes.load(Relaxed);
+        if bytes != 0 {
+            self.usage.server.add(self.usage.stripe, -bytes);
+        }
+    }
+}
+
 /// Cursor layout for SCAN: `(shard + 1) << 40 | position`; 0 starts at shard 0.
 const CURSOR_POS_BITS: u32 = 40;
 const CURSOR_TOP: u64 = (1 << CURSOR_POS_BITS) - 1;
@@ -736,7 +747,19 @@ impl<'a> Txn<'a> {
         create: impl FnOnce() -> Option<Value>,
         f: impl FnOnce(&mut Value) -> R,
     ) -> Option<R> {
-        let (loc, idx) = match self.find(key) {
+        let found = self.find(key);
+        self.write_found(key, found, create, f)
+    }
+
+    /// `write` after the key's lookup (and lazy expiry) has been done.
+    fn write_found<R>(
+        &mut self,
+        key: &[u8],
+        found: (Loc, Option<usize>),
+        create: impl FnOnce() -> Option<Value>,
+        f: impl FnOnce(&mut Value) -> R,
+    ) -> Option<R> {
+        let (loc, idx) = match found {
             (loc, Some(idx)) => (loc, idx),
             (_, None) => {
                 self.set(key, create()?, 0);
@@ -764,9 +787,13 @@ impl<'a> Txn<'a> {
         f: impl FnOnce(&mut Value) -> R,
         changed: impl FnOnce(&R) -> bool,
     ) -> Option<R> {
-        let r = self.write(key, create, f)?;
+        // The lookup first: a lazy expiry it performs is a change watchers must hear of,
+        // whatever the write then does.
+        let found = self.find(key);
+        let mark = self.delta.touched.len();
+        let r = self.write_found(key, found, create, f)?;
         if !changed(&r) {
-            self.delta.touched.retain(|k| &**k != key);
+            self.delta.touched.truncate(mark);
         }
         Some(r)
     }
