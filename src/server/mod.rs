@@ -249,17 +249,33 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 /// storage.
 struct RemovalNotifier(std::sync::Weak<Server>);
 
+/// The keyspace-event class and name of a removal.
+fn removal_event(why: Removal) -> (u32, &'static str) {
+    use crate::config::params::{NOTIFY_EVICTED, NOTIFY_EXPIRED};
+    match why {
+        Removal::Expired => (NOTIFY_EXPIRED, "expired"),
+        Removal::Evicted => (NOTIFY_EVICTED, "evicted"),
+    }
+}
+
 impl RemovalListener for RemovalNotifier {
     fn removed(&self, namespace: &str, db: usize, why: Removal, key: &[u8]) {
-        use crate::config::params::{NOTIFY_EVICTED, NOTIFY_EXPIRED};
         let Some(server) = self.0.upgrade() else {
             return;
         };
-        let (class, event) = match why {
-            Removal::Expired => (NOTIFY_EXPIRED, "expired"),
-            Removal::Evicted => (NOTIFY_EVICTED, "evicted"),
-        };
+        let (class, event) = removal_event(why);
         crate::command::dispatch::raise_keyspace_event(&server, namespace, class, event, db, key);
+    }
+
+    fn wants(&self, why: Removal) -> bool {
+        use crate::config::params::{NOTIFY_KEYEVENT, NOTIFY_KEYSPACE};
+        let Some(server) = self.0.upgrade() else {
+            return false;
+        };
+        let flags = server.params.notify_keyspace_events();
+        flags & removal_event(why).0 != 0
+            && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0
+            && !server.pubsub.is_idle()
     }
 }
 

@@ -516,6 +516,11 @@ impl Keyspace {
         let (mut ttl_sum, mut ttl_n) = (0u64, 0u64);
         let mut d = Delta::default();
         let per_shard = (budget / SHARDS).max(16);
+        // Expired keys are reported after each shard's lock is released: this sweep serves
+        // every tenant, and a tenant's subscribers (patterns to match) must not lengthen the
+        // time a shard stays locked.
+        let report = self.events.wants(Removal::Expired);
+        let mut gone: Vec<Box<[u8]>> = Vec::new();
         for m in self.shards.iter() {
             let mut shard = m.lock();
             if shard.volatile == 0 {
@@ -531,7 +536,18 @@ impl Keyspace {
                 steps += 1;
                 let at = shard.map[p].expire_at;
                 if at != 0 && at <= now {
-                    remove_at(&mut shard, p, &mut d, self, true, Some(Removal::Expired));
+                    if report {
+                        gone.push(
+                            shard
+                                .map
+                                .get_index(p)
+                                .expect("below len")
+                                .0
+                                .as_bytes()
+                                .into(),
+                        );
+                    }
+                    remove_at(&mut shard, p, &mut d, self, true, None);
                     reclaimed += 1;
                 } else if at != 0 {
                     ttl_sum = ttl_sum.saturating_add(at - now);
@@ -541,6 +557,10 @@ impl Keyspace {
             shard.expire_cursor = p;
             settle_table(&mut shard, &mut d);
             checked += steps;
+            drop(shard);
+            for k in gone.drain(..) {
+                self.events.report(self.index, Removal::Expired, &k);
+            }
         }
         d.expired = reclaimed as u64;
         self.publish(&d);

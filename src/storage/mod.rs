@@ -28,6 +28,8 @@ pub enum Removal {
 /// for every store. Called with the key's shard locked, so it must not touch storage.
 pub trait RemovalListener: Send + Sync {
     fn removed(&self, namespace: &str, db: usize, why: Removal, key: &[u8]);
+    /// Whether such removals are wanted now (cheap), so bulk removers collect keys only then.
+    fn wants(&self, why: Removal) -> bool;
 }
 
 /// Where a keyspace reports its own removals: the server-wide listener (installed once the
@@ -39,6 +41,10 @@ pub struct Events {
 }
 
 impl Events {
+    pub fn wants(&self, why: Removal) -> bool {
+        self.listener.get().is_some_and(|l| l.wants(why))
+    }
+
     pub fn report(&self, db: usize, why: Removal, key: &[u8]) {
         if let Some(l) = self.listener.get() {
             l.removed(&self.namespace, db, why, key);
