@@ -94,11 +94,16 @@ pub fn raise_keyspace_event(
     db: usize,
     key: &[u8],
 ) {
-    let flags = server.params.notify_keyspace_events();
-    if flags & class == 0 || flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) == 0 {
-        return;
+    if keyspace_events_wanted(server, class) {
+        let flags = server.params.notify_keyspace_events();
+        keyspace_event(server, ns, flags, db, event, key);
     }
-    keyspace_event(server, ns, flags, db, event, key);
+}
+
+/// Whether `notify-keyspace-events` asks for `class` at all (one atomic load).
+pub fn keyspace_events_wanted(server: &Server, class: u32) -> bool {
+    let flags = server.params.notify_keyspace_events();
+    flags & class != 0 && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0
 }
 
 /// Publishes one keyspace event in namespace `ns`: `__keyspace@<db>__:<key>` → event and

@@ -39,6 +39,7 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
     tips: &["nondeterministic_output_order"],
     syntax: "",
     key_flags: None,
+    writes: None,
 }];
 
 fn flag_names(bits: u32, table: &[(u32, &'static str)]) -> Vec<Reply> {

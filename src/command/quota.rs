@@ -195,20 +195,16 @@ fn warn_on_crossing(t: &Tenant, target: &Target<'_>) {
     }
 }
 
-/// What a write may add beyond its keys' table slots: its argument bytes, except where the
-/// arguments under-state it. SETRANGE pads the string up to its offset with zero bytes; an
-/// offset past `proto-max-bulk-len` is left to the command, which refuses it with Redis's
-/// own error (so the quota check is no oracle for offsets the command would never write).
+/// What a write may add beyond its keys' table slots: its argument bytes, or what the command
+/// table says it may write when that is more (`CommandSpec::writes`). An estimate past
+/// `proto-max-bulk-len` is left to the command, which refuses it with Redis's own error (so
+/// the quota check is no oracle for sizes the command would never write).
 fn payload_bytes(spec: &CommandSpec, args: &[Bytes], max_bulk: usize) -> usize {
     let sent: usize = args[1..].iter().map(Bytes::len).sum();
-    if spec.name == "setrange" && args.len() == 4 && !args[3].is_empty() {
-        let offset = crate::protocol::args::int(&args[2]).unwrap_or(0).max(0) as usize;
-        let end = offset.saturating_add(args[3].len());
-        if end <= max_bulk {
-            return sent.max(end);
-        }
+    match spec.writes.map(|w| w(args)) {
+        Some(writes) if writes <= max_bulk => sent.max(writes),
+        _ => sent,
     }
-    sent
 }
 
 fn reserve(

@@ -239,6 +239,10 @@ pub struct CommandSpec {
     /// For key specs flagged `VARIABLE_FLAGS`: the flags a given call really has
     /// (`COMMAND GETKEYSANDFLAGS`), from the arguments and the spec's index.
     pub key_flags: Option<fn(&[Bytes], usize) -> u32>,
+    /// For writes whose arguments under-state what they store (SETRANGE pads up to its
+    /// offset): the bytes a call may write, which memory quotas reserve instead of the
+    /// argument bytes when larger.
+    pub writes: Option<fn(&[Bytes]) -> usize>,
 }
 
 impl CommandSpec {
@@ -294,6 +298,11 @@ impl CommandSpec {
         self.key_flags = Some(f);
         self
     }
+
+    pub const fn writes(mut self, f: fn(&[Bytes]) -> usize) -> CommandSpec {
+        self.writes = Some(f);
+        self
+    }
 }
 
 /// Builds a table row; families use this so a row fits on a few lines.
@@ -327,6 +336,7 @@ pub const fn cmd(
         tips: &[],
         syntax: "",
         key_flags: None,
+        writes: None,
     }
 }
 
@@ -357,5 +367,6 @@ pub const fn container(
         tips: &[],
         syntax: "",
         key_flags: None,
+        writes: None,
     }
 }

@@ -58,7 +58,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("substr", 4, READONLY, S, K1_RO, getrange,
         "Returns a substring from a string value.", "1.0.0", G, "O(N) where N is the length of the returned string.").args("key start end"),
     cmd("setrange", 4, WRITE | DENYOOM, S, &[KeySpec::single(1, RW | UPDATE)], setrange,
-        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", G, "O(1)").args("key offset value"),
+        "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", G, "O(1)").args("key offset value").writes(setrange_writes),
     cmd("lcs", -3, READONLY, S, &[KeySpec::range(1, 1, 1, RO | ACCESS)], lcs,
         "Finds the longest common substring.", "7.0.0", G, "O(N*M) where N and M are the lengths of s1 and s2, respectively").args("key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"),
 ];
@@ -507,6 +507,17 @@ fn getrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SETRANGE key offset value
+/// What SETRANGE may write: the string up to the patch's end, zero-padded from the offset.
+fn setrange_writes(a: &[Bytes]) -> usize {
+    match (a.get(2), a.get(3)) {
+        (Some(offset), Some(patch)) if !patch.is_empty() => {
+            let offset = args::int(offset).unwrap_or(0).max(0) as usize;
+            offset.saturating_add(patch.len())
+        }
+        _ => 0,
+    }
+}
+
 fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let offset = args::int(&a[2])?;
     if offset < 0 {

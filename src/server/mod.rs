@@ -268,14 +268,10 @@ impl RemovalListener for RemovalNotifier {
     }
 
     fn wants(&self, why: Removal) -> bool {
-        use crate::config::params::{NOTIFY_KEYEVENT, NOTIFY_KEYSPACE};
-        let Some(server) = self.0.upgrade() else {
-            return false;
-        };
-        let flags = server.params.notify_keyspace_events();
-        flags & removal_event(why).0 != 0
-            && flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0
-            && !server.pubsub.is_idle()
+        self.0.upgrade().is_some_and(|server| {
+            crate::command::dispatch::keyspace_events_wanted(&server, removal_event(why).0)
+                && !server.pubsub.is_idle()
+        })
     }
 }
 
