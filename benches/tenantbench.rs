@@ -24,7 +24,7 @@
 //! ```text
 //! cargo build --release
 //! cargo bench --bench tenantbench -- [noisy|scale|all] [--seconds S] [--tenants N]
-//!                                     [--ops-limit N]
+//!                                     [--ops-limit N] [--flood-rate N]
 //! ```
 //!
 //! Run it on an otherwise idle machine: on two cores, any other work (a build) moves the
@@ -49,6 +49,7 @@ struct Options {
     seconds: u64,
     tenants: u64,
     ops_limit: Option<u64>,
+    flood_rate: Option<u64>,
 }
 
 const USAGE: &str = "\
@@ -56,6 +57,9 @@ usage: cargo bench --bench tenantbench -- [noisy|scale|all] [options]
   --seconds S     length of each latency window (default 10)
   --tenants N     tenants created by the scale scenario (default 100000)
   --ops-limit N   the aggressor's ops/s limit (default: a twentieth of its unlimited rate)
+  --flood-rate N  pace the flood itself to N ops/s, evenly spread (default: as fast as
+                  replies come back). With --ops-limit above N, this measures the floor:
+                  the same accepted load sent by a well-behaved client, nothing refused
 ";
 
 fn parse_options() -> Result<Options> {
@@ -65,6 +69,7 @@ fn parse_options() -> Result<Options> {
         seconds: 10,
         tenants: 100_000,
         ops_limit: None,
+        flood_rate: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -81,6 +86,7 @@ fn parse_options() -> Result<Options> {
             "--seconds" => o.seconds = value("--seconds")?.max(1),
             "--tenants" => o.tenants = value("--tenants")?.max(1),
             "--ops-limit" => o.ops_limit = Some(value("--ops-limit")?.max(1)),
+            "--flood-rate" => o.flood_rate = Some(value("--flood-rate")?.max(1)),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -243,7 +249,7 @@ struct Flood {
     thread: thread::JoinHandle<Result<()>>,
 }
 
-fn flood(port: u16, auth: Option<(&str, &str)>) -> Result<Flood> {
+fn flood(port: u16, auth: Option<(&str, &str)>, rate: Option<u64>) -> Result<Flood> {
     const CONNECTIONS: usize = 50;
     const DEPTH: usize = 16;
     let stop = Arc::new(AtomicBool::new(false));
@@ -268,8 +274,11 @@ fn flood(port: u16, auth: Option<(&str, &str)>) -> Result<Flood> {
                     .await
                     .map_err(|e| e.to_string())?;
                 stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                // Each connection's share of the rate, one batch per gap.
+                let gap =
+                    rate.map(|r| Duration::from_secs_f64((CONNECTIONS * DEPTH) as f64 / r as f64));
                 tasks.push(tokio::spawn(flood_connection(
-                    stream, auth, batch, DEPTH, stop, replies,
+                    stream, auth, batch, DEPTH, gap, stop, replies,
                 )));
             }
             for t in tasks {
@@ -291,6 +300,7 @@ async fn flood_connection(
     auth: Option<(String, String)>,
     batch: String,
     depth: usize,
+    gap: Option<Duration>,
     stop: Arc<AtomicBool>,
     replies: Arc<AtomicU64>,
 ) -> Result<()> {
@@ -312,7 +322,14 @@ async fn flood_connection(
             return Err(format!("AUTH {user}: {line}"));
         }
     }
+    // Paced connections start at random phases, so the batches spread over each gap.
+    let mut next =
+        tokio::time::Instant::now() + gap.map_or(Duration::ZERO, |g| g.mul_f64(fastrand::f64()));
     while !stop.load(Ordering::Relaxed) {
+        if let Some(g) = gap {
+            tokio::time::sleep_until(next).await;
+            next += g;
+        }
         if w.write_all(batch.as_bytes()).await.is_err() {
             return Ok(());
         }
@@ -375,7 +392,7 @@ fn noisy_neighbour(
     let v = tenant_secret(port, "victim", &["TIER", "enterprise"])?;
     let demand = {
         let s = tenant_secret(port, "calibrate", &["TIER", "enterprise"])?;
-        let f = flood(port, Some(("calibrate", &s)))?;
+        let f = flood(port, Some(("calibrate", &s)), opts.flood_rate)?;
         thread::sleep(Duration::from_secs(1));
         let before = commands_processed(port, "calibrate")?;
         thread::sleep(Duration::from_secs(3));
@@ -392,7 +409,7 @@ fn noisy_neighbour(
     )?;
     let auth_v = Some(("victim".to_string(), v));
     let alone = probe_window(port, auth_v.clone(), secs)?;
-    let f = flood(port, Some(("aggressor", &a)))?;
+    let f = flood(port, Some(("aggressor", &a)), opts.flood_rate)?;
     thread::sleep(Duration::from_secs(1));
     let before = commands_processed(port, "aggressor")?;
     let replies = f.replies.load(Ordering::Relaxed);
@@ -422,7 +439,7 @@ fn noisy_neighbour(
     };
     let srv = RunningServer::start(&spec, &paths.log_dir())?;
     let alone = probe_window(srv.port, None, secs)?;
-    let f = flood(srv.port, None)?;
+    let f = flood(srv.port, None, opts.flood_rate)?;
     thread::sleep(Duration::from_secs(1));
     let replies = f.replies.load(Ordering::Relaxed);
     let t = Instant::now();
@@ -476,8 +493,11 @@ fn noisy_neighbour(
         })
         .collect();
     println!("{}", text_table(&header, &body));
+    let pacing = opts.flood_rate.map_or(String::new(), |r| {
+        format!(", paced by the client to {r} ops/s")
+    });
     Ok(format!(
-        "## Noisy neighbour ({secs} s windows; flood: 50 connections x 16 pipelined GETs, \
+        "## Noisy neighbour ({secs} s windows; flood: 50 connections x 16 pipelined GETs{pacing}, \
          {demand:.0} ops/s unlimited)\n\n{}\n",
         markdown_table(&header, &body)
     ))
