@@ -158,6 +158,35 @@ fn waiters_are_served_first_come_first_served() {
     );
 }
 
+/// Redis's "BRPOPLPUSH with multiple blocked clients": the first waiter's destination has the
+/// wrong type, so it gets WRONGTYPE and takes nothing; the element goes to the next waiter.
+#[test]
+fn a_waiter_served_with_an_error_passes_the_wake_up_on() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    q(&mut c, &["SET", "target1", "nolist"]);
+    let mut first = srv.client();
+    let first = thread::spawn(move || {
+        cmd("BRPOPLPUSH")
+            .arg("blist")
+            .arg("target1")
+            .arg("0")
+            .query::<Value>(&mut first)
+            .map_err(|e| error_text(&e))
+    });
+    wait_blocked(&mut c, "brpoplpush", 1);
+    // Bounded, so a lost wake-up fails the test (a nil after 5 s) instead of hanging it.
+    let second = spawn(&srv, &["BRPOPLPUSH", "blist", "target2", "5"]);
+    wait_blocked(&mut c, "brpoplpush", 2);
+    q(&mut c, &["LPUSH", "blist", "foo"]);
+    assert!(first.join().unwrap().unwrap_err().starts_with("WRONGTYPE"));
+    assert_eq!(second.join().unwrap().0, bulk("foo"));
+    assert_eq!(
+        q(&mut c, &["LRANGE", "target2", "0", "-1"]),
+        Value::Array(vec![bulk("foo")])
+    );
+}
+
 #[test]
 fn creating_the_key_by_rename_or_exec_wakes_the_waiter() {
     let srv = TestServer::start();

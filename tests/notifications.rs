@@ -160,6 +160,50 @@ fn string_command_events() {
     ev.quiet();
 }
 
+/// Redis 7's `n` class: `new` when a key comes into existence, whichever command made it,
+/// before the command's own event; never for an overwrite; not part of `A`.
+#[test]
+fn new_key_events() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    config_set(&mut c, "notify-keyspace-events", "En$l");
+    let mut ev = Events::new(srv.raw());
+    let q = |c: &mut Connection, args: &[&str]| {
+        let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
+    };
+    q(&mut c, &["SET", "foo", "bar"]);
+    q(&mut c, &["SET", "foo", "baz"]);
+    q(&mut c, &["SET", "bar", "bar"]);
+    ev.expect(
+        0,
+        &[
+            ("new", "foo"),
+            ("set", "foo"),
+            ("set", "foo"),
+            ("new", "bar"),
+            ("set", "bar"),
+        ],
+    );
+    q(&mut c, &["RPUSH", "list", "a"]);
+    q(&mut c, &["RPUSH", "list", "b"]);
+    q(&mut c, &["RENAME", "list", "moved"]);
+    ev.expect(
+        0,
+        &[
+            ("new", "list"),
+            ("rpush", "list"),
+            ("rpush", "list"),
+            ("new", "moved"),
+        ],
+    );
+    config_set(&mut c, "notify-keyspace-events", "EA");
+    q(&mut c, &["SET", "fresh", "1"]);
+    ev.expect(0, &[("set", "fresh")]);
+    config_set(&mut c, "notify-keyspace-events", "En");
+    q(&mut c, &["SET", "fresh", "2"]);
+    ev.quiet();
+}
+
 #[test]
 fn generic_command_events() {
     let srv = TestServer::start();

@@ -210,6 +210,7 @@ async fn wait_blocked(
                 // has to wait once more.
                 let mut b = session.blocked.take().expect("blocked");
                 let (args, deadline) = (std::mem::take(&mut b.args), b.deadline);
+                let keys = b.keys.clone();
                 b.served = true;
                 drop(b);
                 session.begin_batch();
@@ -220,6 +221,13 @@ async fn wait_blocked(
                     // Someone else took it: wait again, until the original deadline.
                     again.deadline = deadline;
                     continue;
+                }
+                if reply.is_error() {
+                    // Served with an error (BLMOVE into a key of the wrong type): nothing was
+                    // taken, so the wake-up goes to the next client waiting on the keys.
+                    for (ks, k) in &keys {
+                        ks.watchers.touch(k);
+                    }
                 }
                 write_reply(session, Some(&reply), out);
             }

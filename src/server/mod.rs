@@ -9,7 +9,7 @@ pub mod session;
 
 use crate::command::registry::{CommandStats, REGISTRY};
 use crate::config::{params::Params, Config};
-use crate::storage::{now_ms, Removal, RemovalListener, Storage};
+use crate::storage::{now_ms, KeyEvent, KeyEventListener, Storage};
 use crate::tenant::Manager;
 use dashmap::DashMap;
 use parking_lot::Mutex;
@@ -233,7 +233,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     });
     server
         .storage
-        .set_removal_listener(Arc::new(RemovalNotifier(Arc::downgrade(&server))));
+        .set_key_event_listener(Arc::new(KeyEventNotifier {
+            server: Arc::downgrade(&server),
+            hub: server.pubsub.clone(),
+        }));
     info!(%addr, "tenantkv listening");
     let accept = tokio::spawn(accept_loop(server.clone(), listener));
     let expiry = tokio::spawn(active_expiry_loop(server.clone()));
@@ -244,34 +247,39 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })
 }
 
-/// Delivers the removals storage makes on its own as keyspace notifications (`expired`,
-/// `evicted`), in the namespace of the store they happened in. Weak, because the server owns
-/// storage.
-struct RemovalNotifier(std::sync::Weak<Server>);
+/// Delivers storage's key events as keyspace notifications (`expired`, `evicted`, `new`), in
+/// the namespace of the store they happened in. Weak, because the server owns storage; the hub
+/// is held directly so that, with no subscriber anywhere, asking costs one load (`new` is asked
+/// about on every key creation).
+struct KeyEventNotifier {
+    server: std::sync::Weak<Server>,
+    hub: Arc<pubsub::Hub>,
+}
 
-/// The keyspace-event class and name of a removal.
-fn removal_event(why: Removal) -> (u32, &'static str) {
-    use crate::config::params::{NOTIFY_EVICTED, NOTIFY_EXPIRED};
-    match why {
-        Removal::Expired => (NOTIFY_EXPIRED, "expired"),
-        Removal::Evicted => (NOTIFY_EVICTED, "evicted"),
+/// The keyspace-event class and name of a storage key event.
+fn key_event_class(what: KeyEvent) -> (u32, &'static str) {
+    use crate::config::params::{NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_NEW};
+    match what {
+        KeyEvent::Expired => (NOTIFY_EXPIRED, "expired"),
+        KeyEvent::Evicted => (NOTIFY_EVICTED, "evicted"),
+        KeyEvent::Created => (NOTIFY_NEW, "new"),
     }
 }
 
-impl RemovalListener for RemovalNotifier {
-    fn removed(&self, namespace: &str, db: usize, why: Removal, key: &[u8]) {
-        let Some(server) = self.0.upgrade() else {
+impl KeyEventListener for KeyEventNotifier {
+    fn happened(&self, namespace: &str, db: usize, what: KeyEvent, key: &[u8]) {
+        let Some(server) = self.server.upgrade() else {
             return;
         };
-        let (class, event) = removal_event(why);
+        let (class, event) = key_event_class(what);
         crate::command::dispatch::raise_keyspace_event(&server, namespace, class, event, db, key);
     }
 
-    fn wants(&self, why: Removal) -> bool {
-        self.0.upgrade().is_some_and(|server| {
-            crate::command::dispatch::keyspace_events_wanted(&server, removal_event(why).0)
-                && !server.pubsub.is_idle()
-        })
+    fn wants(&self, what: KeyEvent) -> bool {
+        !self.hub.is_idle()
+            && self.server.upgrade().is_some_and(|server| {
+                crate::command::dispatch::keyspace_events_wanted(&server, key_event_class(what).0)
+            })
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Each shard is an insertion-ordered hash map (`IndexMap`): O(1) lookup like any hash map, plus
 //! O(1) access by position, which is what random sampling (RANDOMKEY, eviction) and cursors
-//! (SCAN, the active expiry sweep) need. Removal is `swap_remove` (the last entry fills the hole),
+//! (SCAN, the active expiry sweep) need. KeyEvent is `swap_remove` (the last entry fills the hole),
 //! so cursors walk positions *downward*: an entry only ever moves to a lower position, from above
 //! the cursor, so every entry present for a whole SCAN is returned at least once, as Redis promises.
 //!
@@ -12,7 +12,7 @@
 
 use super::value::{entry_size, full_capacity, table_size, Entry, Key, Value};
 use super::watch::Watchers;
-use super::{Events, Removal};
+use super::{Events, KeyEvent};
 use indexmap::map::RawEntryApiV1;
 use parking_lot::{Mutex, MutexGuard};
 use std::hash::BuildHasher;
@@ -157,7 +157,7 @@ fn remove_at(
     d: &mut Delta,
     ks: &Keyspace,
     now: bool,
-    why: Option<Removal>,
+    why: Option<KeyEvent>,
 ) -> Entry {
     let (k, e) = shard.map.swap_remove_index(idx).expect("index in range");
     let vol = if e.expire_at != 0 { -1 } else { 0 };
@@ -466,7 +466,7 @@ impl Keyspace {
                 continue;
             };
             let mut d = Delta::default();
-            remove_at(&mut shard, idx, &mut d, self, true, Some(Removal::Evicted));
+            remove_at(&mut shard, idx, &mut d, self, true, Some(KeyEvent::Evicted));
             settle_table(&mut shard, &mut d);
             drop(shard);
             self.publish(&d);
@@ -500,7 +500,7 @@ impl Keyspace {
                     expired: 1,
                     ..Delta::default()
                 };
-                remove_at(&mut shard, r, &mut d, self, true, Some(Removal::Expired));
+                remove_at(&mut shard, r, &mut d, self, true, Some(KeyEvent::Expired));
                 settle_table(&mut shard, &mut d);
                 self.publish(&d);
                 break;
@@ -519,7 +519,7 @@ impl Keyspace {
         // Expired keys are reported after each shard's lock is released: this sweep serves
         // every tenant, and a tenant's subscribers (patterns to match) must not lengthen the
         // time a shard stays locked.
-        let report = self.events.wants(Removal::Expired);
+        let report = self.events.wants(KeyEvent::Expired);
         let mut gone: Vec<Box<[u8]>> = Vec::new();
         for m in self.shards.iter() {
             let mut shard = m.lock();
@@ -559,7 +559,7 @@ impl Keyspace {
             checked += steps;
             drop(shard);
             for k in gone.drain(..) {
-                self.events.report(self.index, Removal::Expired, &k);
+                self.events.report(self.index, KeyEvent::Expired, &k);
             }
         }
         d.expired = reclaimed as u64;
@@ -636,7 +636,7 @@ impl<'a> Txn<'a> {
             .index_from_hash(loc.hash, |k| k.as_bytes() == key);
         match idx {
             Some(i) if is_expired(&shard.map[i], now) => {
-                remove_at(shard, i, delta, ks, false, Some(Removal::Expired));
+                remove_at(shard, i, delta, ks, false, Some(KeyEvent::Expired));
                 delta.expired += 1;
                 (loc, None)
             }
@@ -697,7 +697,7 @@ impl<'a> Txn<'a> {
                     // Overwriting a key that had already expired: it counts as reclaimed,
                     // and is reported before the write's own event, as Redis's lookup does.
                     delta.expired += 1;
-                    ks.events.report(ks.index, Removal::Expired, key);
+                    ks.events.report(ks.index, KeyEvent::Expired, key);
                     return None;
                 }
                 Some(old)
@@ -707,6 +707,9 @@ impl<'a> Txn<'a> {
                 let size = entry_size(&k, &new_entry.value) as i64;
                 v.insert_hashed_nocheck(loc.hash, k, new_entry);
                 delta.account(shard, 1, size, new_vol);
+                if ks.events.wants(KeyEvent::Created) {
+                    ks.events.report(ks.index, KeyEvent::Created, key);
+                }
                 None
             }
         }
@@ -967,7 +970,7 @@ mod tests {
         }
         assert_eq!(ks.bytes(), recount(&ks));
         assert!(ks.bytes() < full / 20, "{} of {full}", ks.bytes());
-        // Removal by eviction and expiry settles tables too.
+        // KeyEvent by eviction and expiry settles tables too.
         while ks.evict_one(Eviction::AllKeysRandom, 5, 0) {}
         assert_eq!(ks.bytes(), recount(&ks));
     }

@@ -16,38 +16,41 @@ pub mod zset;
 use keyspace::{Keyspace, Usage};
 use std::sync::{Arc, OnceLock};
 
-/// Why storage removed a key on its own, not because a command named it.
+/// What happened to a key inside storage that no command's own reply describes: a removal
+/// storage made on its own, or a key coming into existence (Redis's `new` event, raised in
+/// `dbAdd` whichever command created the key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Removal {
+pub enum KeyEvent {
     Expired,
     Evicted,
+    Created,
 }
 
-/// Hears of every key storage removes on its own (lazy or active expiry, eviction), for
-/// keyspace notifications. Storage knows nothing of Pub/Sub: the server installs one listener
-/// for every store. Called with the key's shard locked, so it must not touch storage.
-pub trait RemovalListener: Send + Sync {
-    fn removed(&self, namespace: &str, db: usize, why: Removal, key: &[u8]);
-    /// Whether such removals are wanted now (cheap), so bulk removers collect keys only then.
-    fn wants(&self, why: Removal) -> bool;
+/// Hears of key events (lazy or active expiry, eviction, creation) for keyspace notifications.
+/// Storage knows nothing of Pub/Sub: the server installs one listener for every store. Called
+/// with the key's shard locked, so it must not touch storage.
+pub trait KeyEventListener: Send + Sync {
+    fn happened(&self, namespace: &str, db: usize, what: KeyEvent, key: &[u8]);
+    /// Whether such events are wanted now (cheap), so storage looks for them only then.
+    fn wants(&self, what: KeyEvent) -> bool;
 }
 
-/// Where a keyspace reports its own removals: the server-wide listener (installed once the
+/// Where a keyspace reports its key events: the server-wide listener (installed once the
 /// server exists, so stores made earlier report too) and the store's namespace.
 #[derive(Clone, Default)]
 pub struct Events {
-    listener: Arc<OnceLock<Arc<dyn RemovalListener>>>,
+    listener: Arc<OnceLock<Arc<dyn KeyEventListener>>>,
     namespace: Arc<str>,
 }
 
 impl Events {
-    pub fn wants(&self, why: Removal) -> bool {
-        self.listener.get().is_some_and(|l| l.wants(why))
+    pub fn wants(&self, what: KeyEvent) -> bool {
+        self.listener.get().is_some_and(|l| l.wants(what))
     }
 
-    pub fn report(&self, db: usize, why: Removal, key: &[u8]) {
+    pub fn report(&self, db: usize, what: KeyEvent, key: &[u8]) {
         if let Some(l) = self.listener.get() {
-            l.removed(&self.namespace, db, why, key);
+            l.happened(&self.namespace, db, what, key);
         }
     }
 }
@@ -148,14 +151,14 @@ pub struct Storage {
     pub global: Arc<TenantData>,
     tenants: dashmap::DashMap<String, Arc<TenantData>>,
     databases: usize,
-    listener: Arc<OnceLock<Arc<dyn RemovalListener>>>,
+    listener: Arc<OnceLock<Arc<dyn KeyEventListener>>>,
     /// Every store's bytes together.
     pub bytes: Arc<ServerBytes>,
 }
 
 impl Storage {
     pub fn new(databases: usize) -> Storage {
-        let listener: Arc<OnceLock<Arc<dyn RemovalListener>>> = Arc::default();
+        let listener: Arc<OnceLock<Arc<dyn KeyEventListener>>> = Arc::default();
         let events = Events {
             listener: listener.clone(),
             namespace: "".into(),
@@ -172,7 +175,7 @@ impl Storage {
 
     /// Installs the listener every store reports its own removals to (once; later calls are
     /// ignored).
-    pub fn set_removal_listener(&self, l: Arc<dyn RemovalListener>) {
+    pub fn set_key_event_listener(&self, l: Arc<dyn KeyEventListener>) {
         let _ = self.listener.set(l);
     }
 
