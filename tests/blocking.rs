@@ -187,6 +187,57 @@ fn a_waiter_served_with_an_error_passes_the_wake_up_on() {
     );
 }
 
+/// Redis's "LPUSH + DEL + SET should not awake blocked client": a waiter woken while its key
+/// holds another type keeps waiting (the first call would answer WRONGTYPE), for lists, sorted
+/// sets and a move's source.
+#[test]
+fn a_key_of_another_type_does_not_serve_a_waiter() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let cases: [(&'static [&'static str], &[&str], &str); 4] = [
+        (&["BLPOP", "k", "5"], &["LPUSH", "k", "a"], "blpop"),
+        (
+            &["BLMPOP", "5", "1", "k", "LEFT"],
+            &["LPUSH", "k", "a"],
+            "blmpop",
+        ),
+        (
+            &["BZPOPMIN", "k", "5"],
+            &["ZADD", "k", "1", "a"],
+            "bzpopmin",
+        ),
+        (
+            &["BLMOVE", "k", "dst", "LEFT", "LEFT", "5"],
+            &["LPUSH", "k", "a"],
+            "blmove",
+        ),
+    ];
+    for (wait, push, name) in cases {
+        q(&mut c, &["DEL", "k", "dst"]);
+        let waiter = spawn(&srv, wait);
+        wait_blocked(&mut c, name, 1);
+        q(&mut c, &["MULTI"]);
+        q(&mut c, push);
+        q(&mut c, &["DEL", "k"]);
+        q(&mut c, &["SET", "k", "foo"]);
+        q(&mut c, &["EXEC"]);
+        thread::sleep(Duration::from_millis(50));
+        q(&mut c, &["DEL", "k"]);
+        let mut push_b = push.to_vec();
+        *push_b.last_mut().unwrap() = "b";
+        q(&mut c, &push_b);
+        let (reply, _) = waiter.join().unwrap();
+        let text = format!("{reply:?}");
+        assert!(
+            text.contains("\"b\""),
+            "{name}: expected the member b, got {text}"
+        );
+    }
+    // The first call still answers WRONGTYPE.
+    q(&mut c, &["SET", "s", "x"]);
+    assert!(err(&mut c, &["BLPOP", "s", "1"]).starts_with("WRONGTYPE"));
+}
+
 #[test]
 fn creating_the_key_by_rename_or_exec_wakes_the_waiter() {
     let srv = TestServer::start();

@@ -314,14 +314,16 @@ pub(crate) struct Popped {
 
 /// Pops up to `count` members from the head (`front`) or tail of the first of `keys` that holds
 /// a list (LMPOP; BLPOP, BRPOP and BLMPOP when woken). Missing keys are skipped; a key of
-/// another type met first is WRONGTYPE. None when no key holds a list. The caller raises the
-/// events (`notify_popped`) once the transaction is released.
+/// another type met first is WRONGTYPE, unless `rewoken` (a parked client run again: such a
+/// key is skipped too). None when no key holds a list. The caller raises the events
+/// (`notify_popped`) once the transaction is released.
 pub(crate) fn pop_first(
     t: &mut Txn<'_>,
     keys: &[Bytes],
     front: bool,
     count: usize,
     limits: &EncodingLimits,
+    rewoken: bool,
 ) -> Result<Option<Popped>, CmdError> {
     for (i, key) in keys.iter().enumerate() {
         let r = t.write_if(
@@ -336,7 +338,10 @@ pub(crate) fn pop_first(
             Result::is_ok,
         );
         if let Some(r) = r {
-            let (items, deleted) = r?;
+            let (items, deleted) = match r {
+                Err(CmdError::WrongType) if rewoken => continue,
+                r => r?,
+            };
             return Ok(Some(Popped {
                 key: i,
                 items,
@@ -372,7 +377,7 @@ fn mpop_generic(
     let keys = &a[m.keys];
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, keys);
-    let popped = pop_first(&mut t, keys, front, count, &limits)?;
+    let popped = pop_first(&mut t, keys, front, count, &limits, ctx.session.rewoken)?;
     let Some(p) = popped else {
         return Ok(match timeout {
             Some(timeout) => blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray),
@@ -406,7 +411,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, Cm
     let limits = ctx.server.params.encoding_limits();
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, keys);
-    let Some(p) = pop_first(&mut t, keys, front, 1, &limits)? else {
+    let Some(p) = pop_first(&mut t, keys, front, 1, &limits, ctx.session.rewoken)? else {
         return Ok(blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray));
     };
     drop(t);
@@ -432,8 +437,9 @@ pub(crate) struct Moved {
 
 /// Pops one member from `src` (head when `from_front`) and pushes it onto `dst` (head when
 /// `to_front`), creating `dst` if needed (LMOVE, RPOPLPUSH; BLMOVE and BRPOPLPUSH when woken).
-/// None when `src` is missing. As in Redis, `src` is checked before `dst`, and both before
-/// anything changes; the caller raises the events (`notify_moved`).
+/// None when `src` is missing, or holds another type and `rewoken` (a parked client run
+/// again keeps waiting). As in Redis, `src` is checked before `dst`, and both before anything
+/// changes; the caller raises the events (`notify_moved`).
 pub(crate) fn move_one(
     t: &mut Txn<'_>,
     src: &[u8],
@@ -441,9 +447,13 @@ pub(crate) fn move_one(
     from_front: bool,
     to_front: bool,
     limits: &EncodingLimits,
+    rewoken: bool,
 ) -> Result<Option<Moved>, CmdError> {
-    if read_list(t, src)?.is_none() {
-        return Ok(None);
+    match read_list(t, src) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(None),
+        Err(CmdError::WrongType) if rewoken => return Ok(None),
+        Err(e) => return Err(e),
     }
     if src == dst {
         // A rotation: the list is never empty in between, so it keeps its identity and TTL.
@@ -517,7 +527,15 @@ fn move_generic(
     let (src, dst) = (&a[1], &a[2]);
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, [src, dst]);
-    let moved = move_one(&mut t, src, dst, from_front, to_front, &limits)?;
+    let moved = move_one(
+        &mut t,
+        src,
+        dst,
+        from_front,
+        to_front,
+        &limits,
+        ctx.session.rewoken,
+    )?;
     let Some(m) = moved else {
         return Ok(match timeout {
             Some(timeout) => {

@@ -811,13 +811,15 @@ pub(crate) struct Popped {
 
 /// Pops up to `count` entries (lowest first, or highest with `max`) from the first of `keys`
 /// holding a sorted set, as ZMPOP and the blocking pops do (`genericZpopCommand`). A key of
-/// another type met before a sorted set is WRONGTYPE; missing keys are skipped. Callers raise
-/// the notifications (`notify_pop`) once the transaction is dropped.
+/// another type met before a sorted set is WRONGTYPE, unless `rewoken` (a parked client run
+/// again skips it); missing keys are skipped. Callers raise the notifications (`notify_pop`)
+/// once the transaction is dropped.
 pub(crate) fn pop_first(
     t: &mut Txn<'_>,
     keys: &[Bytes],
     max: bool,
     count: usize,
+    rewoken: bool,
 ) -> Result<Option<Popped>, CmdError> {
     for (key_index, key) in keys.iter().enumerate() {
         let r = modify(
@@ -833,7 +835,11 @@ pub(crate) fn pop_first(
                 items
             },
             |items| !items.is_empty(),
-        )?;
+        );
+        let r = match r {
+            Err(CmdError::WrongType) if rewoken => continue,
+            r => r?,
+        };
         if let Some((items, emptied)) = r {
             return Ok(Some(Popped {
                 key_index,
@@ -890,7 +896,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdE
         read(&mut t, &a[1])?;
         return Ok(Reply::Array(Vec::new()));
     }
-    let popped = pop_first(&mut t, &a[1..2], max, count.unwrap_or(1))?;
+    let popped = pop_first(&mut t, &a[1..2], max, count.unwrap_or(1), false)?;
     drop(t);
     let Some(p) = popped else {
         return Ok(Reply::Array(Vec::new()));
@@ -935,7 +941,7 @@ fn mpop_generic(
     let proto = ctx.session.proto;
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, keys);
-    let popped = pop_first(&mut t, keys, max, count)?;
+    let popped = pop_first(&mut t, keys, max, count, ctx.session.rewoken)?;
     let Some(p) = popped else {
         return Ok(match timeout {
             Some(timeout) => blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray),
@@ -966,7 +972,7 @@ fn bzpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, Cmd
     let proto = ctx.session.proto;
     let ks = ctx.db().clone();
     let mut t = ks.txn(ctx.now, keys);
-    let popped = pop_first(&mut t, keys, max, 1)?;
+    let popped = pop_first(&mut t, keys, max, 1, ctx.session.rewoken)?;
     let Some(p) = popped.filter(|p| !p.items.is_empty()) else {
         return Ok(blocking::block(ctx, &ks, keys, timeout, a, Reply::NilArray));
     };

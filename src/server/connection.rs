@@ -214,7 +214,9 @@ async fn wait_blocked(
                 b.served = true;
                 drop(b);
                 session.begin_batch();
+                session.rewoken = true;
                 let reply = dispatch::dispatch(server, session, args);
+                session.rewoken = false;
                 session.release_gate();
                 session.flush_counters(server);
                 if let Some(again) = session.blocked.as_mut() {

@@ -231,6 +231,10 @@ pub struct Session {
     pub in_exec: bool,
     /// Parked by a blocking command, and the signal its keys fire.
     pub blocked: Option<Blocked>,
+    /// Running a parked command again after a wake-up. A key it waits on that now holds
+    /// another type is then not ready (Redis serves a blocked client only from a key of the
+    /// type it waits for), where the first call answers WRONGTYPE.
+    pub rewoken: bool,
     pub block_signal: Arc<crate::storage::watch::Signal>,
     /// Set when a command was refused by the tenant's ops/s limit: the connection reads no
     /// more input until then. A client flooding past its limit then waits instead of spinning
@@ -341,6 +345,7 @@ impl Session {
             watch_signal,
             gate: None,
             in_exec: false,
+            rewoken: false,
             blocked: None,
             block_signal: crate::storage::watch::Signal::exclusive(),
             counters: Counters::default(),
