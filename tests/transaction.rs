@@ -239,6 +239,7 @@ fn watch_survives_no_op_and_failed_writes() {
     for setup in [
         &["RPUSH", "l", "a", "b"][..],
         &["SADD", "s", "m"],
+        &["SADD", "s2", "m"],
         &["HSET", "h", "f", "v"],
         &["ZADD", "z", "1", "m"],
         &["SET", "str", "v"],
@@ -275,6 +276,8 @@ fn watch_survives_no_op_and_failed_writes() {
         ("str", &["LMPOP", "1", "str", "LEFT"]),
         ("z", &["ZREMRANGEBYSCORE", "z", "100", "200"]),
         ("str", &["LTRIM", "str", "0", "1"]),
+        // The source changes; the destination already had the member.
+        ("s2", &["SMOVE", "s", "s2", "m"]),
     ];
     for (key, cmd) in no_ops {
         assert_eq!(watch_then(&mut c, &mut other, key, cmd), ran, "{cmd:?}");

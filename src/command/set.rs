@@ -341,11 +341,13 @@ fn smove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let Some(emptied) = emptied else {
         return Ok(Reply::Int(0));
     };
+    // A member the destination already has leaves it unchanged: no touch (WATCH survives).
     let added = t
-        .write(
+        .write_if(
             dst,
             || Some(Value::Set(Box::new(SetValue::for_first(m, 1, &l)))),
             |v| v.as_set_mut().expect("checked set").add(m, &l),
+            |added| *added,
         )
         .expect("created when missing");
     drop(t);
