@@ -930,6 +930,22 @@ fn client_info_describes_only_this_connection() {
     assert_eq!(field(&info, "db"), "3");
     assert_eq!(field(&info, "cmd"), "client|info");
     assert_eq!(field(&info, "laddr"), srv.addr.to_string());
+    // As Redis's introspection test: the query buffer still holds the request being answered
+    // (`*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n`, 26 bytes), its arguments are 10 bytes.
+    assert_eq!(field(&info, "qbuf"), "26");
+    assert_eq!(field(&info, "argv-mem"), "10");
+    let free: usize = field(&info, "qbuf-free").parse().unwrap();
+    let rbs: usize = field(&info, "rbs").parse().unwrap();
+    assert_eq!(rbs, 26 + free);
+    assert!(field(&info, "tot-mem").parse::<usize>().unwrap() > rbs);
+    // Another client between batches holds no request.
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut c).unwrap();
+    let other = list
+        .lines()
+        .find(|l| !l.contains(&format!("id={id} ")))
+        .unwrap();
+    assert_eq!(field(other, "qbuf"), "0");
+    assert_eq!(field(other, "argv-mem"), "0");
 }
 
 #[test]

@@ -246,6 +246,16 @@ fn client_getname(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(name.map_or(Reply::Nil, Reply::bulk))
 }
 
+/// Publishes the asking client's query buffer as of the running command (`a`), so CLIENT
+/// LIST/INFO show it holding the request being answered, as Redis does.
+fn publish_own_query(ctx: &Ctx<'_>, a: &[Bytes]) {
+    let st = &ctx.session.handle.state;
+    st.qbuf.store(ctx.session.query.0, Relaxed);
+    st.qbuf_free.store(ctx.session.query.1, Relaxed);
+    st.argv_mem
+        .store(a.iter().map(Bytes::len).sum::<usize>(), Relaxed);
+}
+
 /// One CLIENT LIST line, with Redis's field names and order.
 pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
     let cmd = {
@@ -257,8 +267,14 @@ pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
     };
     let age = now_ms.saturating_sub(c.created_ms) / 1000;
     let idle = now_ms.saturating_sub(c.last_ms.load(Relaxed)) / 1000;
+    let st = &c.state;
+    let (qbuf, qbuf_free) = (st.qbuf.load(Relaxed), st.qbuf_free.load(Relaxed));
+    let argv_mem = st.argv_mem.load(Relaxed);
+    // Replies are written out at the end of every batch, so between batches no output is held.
+    let tot_mem =
+        std::mem::size_of::<crate::server::session::Session>() + qbuf + qbuf_free + argv_mem;
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -270,6 +286,7 @@ pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
         c.state.sub.load(Relaxed),
         c.state.psub.load(Relaxed),
         c.state.multi.load(Relaxed),
+        qbuf + qbuf_free,
         cmd,
         c.user.lock(),
         c.resp.load(Relaxed),
@@ -331,6 +348,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         .map(|c| c.clone())
         .collect();
     clients.sort_by_key(|c| c.id);
+    publish_own_query(ctx, a);
     let mut out = String::new();
     for c in clients {
         let pubsub = c.state.flags.load(Relaxed) & CLIENT_PUBSUB != 0;
@@ -347,9 +365,10 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// CLIENT INFO
-fn client_info(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     // Its own state as of this command, not as of its last batch.
     ctx.session.publish_state();
+    publish_own_query(ctx, a);
     let mut line = client_line(&ctx.session.handle, ctx.now);
     line.push('\n');
     Ok(Reply::Verbatim(line.into()))

@@ -133,6 +133,10 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             session.release_gate();
             session.flush_counters(server);
             session.publish_state();
+            let st = &handle.state;
+            st.qbuf.store(inbuf.len(), Relaxed);
+            st.qbuf_free.store(inbuf.capacity() - inbuf.len(), Relaxed);
+            st.argv_mem.store(0, Relaxed);
             if step == Step::Overflow {
                 debug!(
                     client = handle.id,
@@ -353,6 +357,7 @@ fn process_input(
     out: &mut BytesMut,
     guard: &mut OutputGuard,
 ) -> Step {
+    session.query = (inbuf.len(), inbuf.capacity() - inbuf.len());
     loop {
         let limits = Limits {
             max_bulk_len: server.params.proto_max_bulk_len(),

@@ -48,6 +48,12 @@ pub struct ClientState {
     pub flags: AtomicU8,
     /// The session's WATCH signal, so a broken watch shows (`d`) as soon as it breaks.
     pub watch: Arc<crate::storage::watch::Signal>,
+    /// The query buffer: bytes held (`qbuf`) and room left (`qbuf-free`), as of the client's
+    /// last batch, or of the running command for the client asking.
+    pub qbuf: std::sync::atomic::AtomicUsize,
+    pub qbuf_free: std::sync::atomic::AtomicUsize,
+    /// Bytes of the running command's arguments (`argv-mem`); 0 between commands.
+    pub argv_mem: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for ClientState {
@@ -58,6 +64,9 @@ impl Default for ClientState {
             multi: std::sync::atomic::AtomicI32::new(-1),
             flags: Default::default(),
             watch: Default::default(),
+            qbuf: Default::default(),
+            qbuf_free: Default::default(),
+            argv_mem: Default::default(),
         }
     }
 }
@@ -235,6 +244,9 @@ pub struct Session {
     /// another type is then not ready (Redis serves a blocked client only from a key of the
     /// type it waits for), where the first call answers WRONGTYPE.
     pub rewoken: bool,
+    /// The query buffer as this batch began: (bytes held, room left). Redis keeps a batch's
+    /// input in the buffer until the batch is done, so that is what CLIENT INFO shows.
+    pub query: (usize, usize),
     pub block_signal: Arc<crate::storage::watch::Signal>,
     /// Set when a command was refused by the tenant's ops/s limit: the connection reads no
     /// more input until then. A client flooding past its limit then waits instead of spinning
@@ -346,6 +358,7 @@ impl Session {
             gate: None,
             in_exec: false,
             rewoken: false,
+            query: (0, 0),
             blocked: None,
             block_signal: crate::storage::watch::Signal::exclusive(),
             counters: Counters::default(),
