@@ -920,7 +920,8 @@ fn config_set_unknown_parameter() {
 fn config_set_immutable_and_duplicate_parameters() {
     let srv = TestServer::start();
     let mut c = srv.client();
-    for name in ["daemonize", "databases"] {
+    // port and bind: the listener is bound once; answering OK without rebinding would lie.
+    for name in ["daemonize", "databases", "port", "bind"] {
         assert_err_exact(
             &mut c,
             redis::cmd("CONFIG").arg("SET").arg(name).arg("3"),

@@ -248,10 +248,11 @@ const SHUTDOWN_FLAGS: &[(&str, u32)] = &[
 /// in this order (Redis's order is its hash table's, i.e. arbitrary).
 pub static PARAMS: &[ParamSpec] = &[
     // ---- Network and clients ----
-    // Stored only: tenantkv binds its listeners at startup, so CONFIG SET does not rebind.
-    int("port", 0, 65535, "6379"),
-    // Stored only, for the same reason as `port`.
-    special("bind", Special::Bind, "* -::*"),
+    // Set at startup (config file, --port): tenantkv binds its listener once, so CONFIG SET
+    // refuses rather than answering OK and not listening there.
+    int("port", 0, 65535, "6379").immutable(),
+    // As `port`.
+    special("bind", Special::Bind, "* -::*").immutable(),
     // No effect in tenantkv: the listen backlog is fixed by the runtime.
     int("tcp-backlog", 0, INT_MAX, "511").immutable(),
     // No effect in tenantkv (no unix socket listener).
