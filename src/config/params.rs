@@ -38,6 +38,10 @@ pub enum Access {
     /// Settable only when `enable-protected-configs` allows it, because changing it lets a
     /// client choose where the server writes files: `can't set protected config`.
     Protected,
+    /// Where the server listens, bound once at startup: CONFIG SET accepts the current value
+    /// (nothing to do) and fails any other as Redis does when it cannot listen there, rather
+    /// than answering OK without listening.
+    Listener(&'static str),
 }
 
 /// How values of a parameter are parsed, validated and reported.
@@ -172,6 +176,13 @@ impl ParamSpec {
         }
     }
 
+    const fn listener(self, failure: &'static str) -> ParamSpec {
+        ParamSpec {
+            access: Access::Listener(failure),
+            ..self
+        }
+    }
+
     const fn protected(self) -> ParamSpec {
         ParamSpec {
             access: Access::Protected,
@@ -249,10 +260,11 @@ const SHUTDOWN_FLAGS: &[(&str, u32)] = &[
 pub static PARAMS: &[ParamSpec] = &[
     // ---- Network and clients ----
     // Set at startup (config file, --port): tenantkv binds its listener once, so CONFIG SET
-    // refuses rather than answering OK and not listening there.
-    int("port", 0, 65535, "6379").immutable(),
+    // accepts only the current value and fails any other, rather than answering OK and not
+    // listening there.
+    int("port", 0, 65535, "6379").listener("Unable to listen on this port"),
     // As `port`.
-    special("bind", Special::Bind, "* -::*").immutable(),
+    special("bind", Special::Bind, "* -::*").listener("Failed to bind to specified addresses"),
     // No effect in tenantkv: the listen backlog is fixed by the runtime.
     int("tcp-backlog", 0, INT_MAX, "511").immutable(),
     // No effect in tenantkv (no unix socket listener).
@@ -686,7 +698,7 @@ impl Params {
                 )));
             };
             let refusal = match PARAMS[idx].access {
-                Access::Mutable => None,
+                Access::Mutable | Access::Listener(_) => None,
                 Access::Immutable => Some("can't set immutable config"),
                 Access::Protected => {
                     let allowed = match values[protected_setting_index()].as_str() {
@@ -724,7 +736,16 @@ impl Params {
                 .find(|(i, _)| *i == idx)
                 .map_or(values[idx].as_str(), |(_, v)| v.as_str());
             match canonicalize(&PARAMS[idx], raw, current) {
-                Ok(canon) => staged.push((idx, canon)),
+                Ok(canon) => {
+                    if let Access::Listener(failure) = PARAMS[idx].access {
+                        if canon != values[idx] {
+                            return Err(CmdError::err(format!(
+                                "ERR CONFIG SET failed (possibly related to argument '{registered}') - {failure}: tenantkv binds its listener at startup only"
+                            )));
+                        }
+                    }
+                    staged.push((idx, canon))
+                }
                 Err(reason) => {
                     return Err(CmdError::err(format!(
                         "ERR CONFIG SET failed (possibly related to argument '{registered}') - {reason}"
