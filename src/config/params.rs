@@ -1906,8 +1906,11 @@ mod tests {
         assert!(set(&p, &[("latency-tracking-info-percentiles", "101")]).is_err());
         set(&p, &[("oom-score-adj-values", "0 -200 2000")]).unwrap();
         assert!(set(&p, &[("oom-score-adj-values", "0 200")]).is_err());
-        set(&p, &[("bind", "127.0.0.1 ::1")]).unwrap();
+        p.set_initial("bind", "127.0.0.1 ::1").unwrap();
         assert_eq!(p.get("bind").as_deref(), Some("127.0.0.1 ::1"));
+        // Bound at startup: the same addresses are accepted, others fail.
+        set(&p, &[("bind", "127.0.0.1 ::1")]).unwrap();
+        assert!(set(&p, &[("bind", "127.0.0.1")]).is_err());
         p.set_initial("replicaof", "10.0.0.1 6380").unwrap();
         assert_eq!(p.get("slaveof").as_deref(), Some("10.0.0.1 6380"));
         p.set_initial("replicaof", "no one").unwrap();
