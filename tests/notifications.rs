@@ -32,6 +32,11 @@ fn pmessage(resp3: bool, pattern: &str, channel: &str, payload: &str) -> String 
     )
 }
 
+/// Runs a command that must succeed; its reply is not needed.
+fn q(c: &mut Connection, args: &[&str]) {
+    let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
+}
+
 fn config_set(con: &mut Connection, name: &str, value: &str) {
     let _: () = cmd("CONFIG")
         .arg("SET")
@@ -115,9 +120,6 @@ fn string_command_events() {
     let mut c = srv.client();
     config_set(&mut c, "notify-keyspace-events", "E$g");
     let mut ev = Events::new(srv.raw());
-    let q = |c: &mut Connection, args: &[&str]| {
-        let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
-    };
     q(&mut c, &["SET", "s", "1", "EX", "100"]);
     ev.expect(0, &[("set", "s"), ("expire", "s")]);
     q(&mut c, &["SET", "s", "1", "NX"]);
@@ -168,9 +170,6 @@ fn new_key_events() {
     let mut c = srv.client();
     config_set(&mut c, "notify-keyspace-events", "En$l");
     let mut ev = Events::new(srv.raw());
-    let q = |c: &mut Connection, args: &[&str]| {
-        let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
-    };
     q(&mut c, &["SET", "foo", "bar"]);
     q(&mut c, &["SET", "foo", "baz"]);
     q(&mut c, &["SET", "bar", "bar"]);
@@ -210,9 +209,6 @@ fn generic_command_events() {
     let mut c = srv.client();
     config_set(&mut c, "notify-keyspace-events", "Eg");
     let mut ev = Events::new(srv.raw());
-    let q = |c: &mut Connection, args: &[&str]| {
-        let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
-    };
     for k in ["a", "b", "c"] {
         set(&mut c, k, "v");
     }
@@ -314,6 +310,13 @@ fn events_stay_in_the_tenant() {
     ev_global.expect(0, &[("set", "g")]);
     ev_a.quiet();
     ev_b.quiet();
+
+    // `new`, raised by storage itself, stays in the creating tenant too.
+    config_set(&mut admin, "notify-keyspace-events", "KEAn");
+    set(&mut a, "fresh", "v");
+    ev_a.expect(0, &[("new", "fresh"), ("set", "fresh")]);
+    ev_b.quiet();
+    ev_global.quiet();
 }
 
 #[test]
@@ -342,9 +345,6 @@ fn expired_events_from_lazy_and_active_expiry() {
     let mut c = srv.client();
     config_set(&mut c, "notify-keyspace-events", "E$x");
     let mut ev = Events::new(srv.raw());
-    let q = |c: &mut Connection, args: &[&str]| {
-        let _: redis::Value = cmd(args[0]).arg(&args[1..]).query(c).unwrap();
-    };
     // Lazy: a read finds the key expired; the event comes before the reply.
     set_px(&mut c, "lazy", "v", 30);
     std::thread::sleep(Duration::from_millis(60));

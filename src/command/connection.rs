@@ -246,18 +246,39 @@ fn client_getname(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(name.map_or(Reply::Nil, Reply::bulk))
 }
 
-/// Publishes the asking client's query buffer as of the running command (`a`), so CLIENT
-/// LIST/INFO show it holding the request being answered, as Redis does.
-fn publish_own_query(ctx: &Ctx<'_>, a: &[Bytes]) {
-    let st = &ctx.session.handle.state;
-    st.qbuf.store(ctx.session.query.0, Relaxed);
-    st.qbuf_free.store(ctx.session.query.1, Relaxed);
-    st.argv_mem
-        .store(a.iter().map(Bytes::len).sum::<usize>(), Relaxed);
+/// A client's query buffer as CLIENT LIST shows it: bytes held, room left, and the running
+/// command's argument bytes.
+#[derive(Clone, Copy)]
+pub struct QueryView {
+    qbuf: usize,
+    qbuf_free: usize,
+    argv_mem: usize,
+}
+
+impl QueryView {
+    /// The asking client, running `a`: its buffer still holds the request being answered, as
+    /// Redis's does.
+    fn own(ctx: &Ctx<'_>, a: &[Bytes]) -> QueryView {
+        let (qbuf, qbuf_free) = ctx.session.query;
+        QueryView {
+            qbuf,
+            qbuf_free,
+            argv_mem: a.iter().map(Bytes::len).sum(),
+        }
+    }
+
+    /// Another client, between batches: what it held after its last one, no command running.
+    fn published(c: &ClientHandle) -> QueryView {
+        QueryView {
+            qbuf: c.state.qbuf.load(Relaxed),
+            qbuf_free: c.state.qbuf_free.load(Relaxed),
+            argv_mem: 0,
+        }
+    }
 }
 
 /// One CLIENT LIST line, with Redis's field names and order.
-pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
+pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
     let cmd = {
         let id = c.last_cmd.load(Relaxed);
         super::registry::REGISTRY
@@ -267,9 +288,11 @@ pub fn client_line(c: &ClientHandle, now_ms: u64) -> String {
     };
     let age = now_ms.saturating_sub(c.created_ms) / 1000;
     let idle = now_ms.saturating_sub(c.last_ms.load(Relaxed)) / 1000;
-    let st = &c.state;
-    let (qbuf, qbuf_free) = (st.qbuf.load(Relaxed), st.qbuf_free.load(Relaxed));
-    let argv_mem = st.argv_mem.load(Relaxed);
+    let QueryView {
+        qbuf,
+        qbuf_free,
+        argv_mem,
+    } = q;
     // Replies are written out at the end of every batch, so between batches no output is held.
     let tot_mem =
         std::mem::size_of::<crate::server::session::Session>() + qbuf + qbuf_free + argv_mem;
@@ -348,7 +371,8 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         .map(|c| c.clone())
         .collect();
     clients.sort_by_key(|c| c.id);
-    publish_own_query(ctx, a);
+    let me = ctx.session.id();
+    let own = QueryView::own(ctx, a);
     let mut out = String::new();
     for c in clients {
         let pubsub = c.state.flags.load(Relaxed) & CLIENT_PUBSUB != 0;
@@ -358,7 +382,12 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         {
             continue;
         }
-        out.push_str(&client_line(&c, ctx.now));
+        let q = if c.id == me {
+            own
+        } else {
+            QueryView::published(&c)
+        };
+        out.push_str(&client_line(&c, q, ctx.now));
         out.push('\n');
     }
     Ok(Reply::Verbatim(out.into()))
@@ -368,8 +397,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 fn client_info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     // Its own state as of this command, not as of its last batch.
     ctx.session.publish_state();
-    publish_own_query(ctx, a);
-    let mut line = client_line(&ctx.session.handle, ctx.now);
+    let mut line = client_line(&ctx.session.handle, QueryView::own(ctx, a), ctx.now);
     line.push('\n');
     Ok(Reply::Verbatim(line.into()))
 }

@@ -136,7 +136,6 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             let st = &handle.state;
             st.qbuf.store(inbuf.len(), Relaxed);
             st.qbuf_free.store(inbuf.capacity() - inbuf.len(), Relaxed);
-            st.argv_mem.store(0, Relaxed);
             if step == Step::Overflow {
                 debug!(
                     client = handle.id,

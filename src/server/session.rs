@@ -48,12 +48,10 @@ pub struct ClientState {
     pub flags: AtomicU8,
     /// The session's WATCH signal, so a broken watch shows (`d`) as soon as it breaks.
     pub watch: Arc<crate::storage::watch::Signal>,
-    /// The query buffer: bytes held (`qbuf`) and room left (`qbuf-free`), as of the client's
-    /// last batch, or of the running command for the client asking.
+    /// The query buffer as of the client's last batch: bytes held (`qbuf`) and room left
+    /// (`qbuf-free`). The client asking CLIENT LIST/INFO shows its live values instead.
     pub qbuf: std::sync::atomic::AtomicUsize,
     pub qbuf_free: std::sync::atomic::AtomicUsize,
-    /// Bytes of the running command's arguments (`argv-mem`); 0 between commands.
-    pub argv_mem: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for ClientState {
@@ -66,7 +64,6 @@ impl Default for ClientState {
             watch: Default::default(),
             qbuf: Default::default(),
             qbuf_free: Default::default(),
-            argv_mem: Default::default(),
         }
     }
 }
