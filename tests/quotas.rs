@@ -88,6 +88,42 @@ fn accepted_rate_stays_within_ten_percent_of_the_limit() {
     );
 }
 
+#[test]
+fn a_refused_flood_is_paced_to_the_rate_instead_of_refused_half_the_time() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["OPS", "400"]);
+    // Four connections pipelining as fast as replies come back, as redis-benchmark -P does.
+    let totals: Vec<(u64, u64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (srv, s) = (&srv, &s);
+                scope.spawn(move || {
+                    let mut t = connect(srv, "acme", s).unwrap();
+                    let _ = run_for(&mut t, Duration::from_millis(500));
+                    run_for(&mut t, Duration::from_secs(2))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok: u64 = totals.iter().map(|t| t.0).sum();
+    let refused: u64 = totals.iter().map(|t| t.1).sum();
+    // Pacing must not starve the tenant below its rate; above it, at most the bucket's burst
+    // (one second's worth) refilled while the four threads' windows were not aligned.
+    assert!(
+        (720..=1200).contains(&ok),
+        "admitted {ok} in 2 s at 400 ops/s"
+    );
+    // A refused connection takes turns in the tenant's pacer, for its admitted batches too,
+    // so its next batch comes when the rate has room. Refusing it only when it comes back would
+    // alternate admitted and refused batches: about as many refusals as admissions.
+    assert!(
+        refused * 4 <= ok,
+        "refused {refused} against {ok} admitted: the flood was not paced"
+    );
+}
+
 /// Sends pipelined GETs for `d`; returns (admitted, refused).
 fn run_for(t: &mut Connection, d: Duration) -> (u64, u64) {
     let (mut ok, mut refused) = (0, 0);

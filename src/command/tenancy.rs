@@ -97,38 +97,26 @@ pub fn check_bound(
     }
     // The ops/s quota: charged to tenant credentials, not to an admin looking in.
     if !is_admin && !spec.has(flags::RATE_EXEMPT) {
-        let now_ns = session
-            .clock
-            .last
-            .saturating_duration_since(server.started)
-            .as_nanos() as u64;
+        let now_ns = limiter_clock(server, session);
         let ops = t.ops_limit();
         if ops > 0 {
             if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
                 t.rejections.count(Resource::Ops);
-                // The connection's fair share of the rate: with n connections flooding, each
-                // may expect a turn every n/ops seconds, so reading its next request sooner
-                // only buys more refusals. A batch that meets a refusal pays one share for
-                // every command it sent, admitted or refused, so a pipelining client is paced
-                // to its share of the rate instead of costing the server (and the tenant's
-                // neighbours) a refusal for most of what it sends. At least the bucket's own
-                // retry time, at most a second.
-                let conns = t
-                    .connections
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                    .max(1);
-                let share = Duration::from_micros(conns.saturating_mul(1_000_000) / ops);
-                let sent = 1 + std::mem::take(&mut session.ops_admitted);
+                // A refused connection waits its turn in the tenant's queue: the time the rate
+                // needs to admit every command its batch sent, admitted or refused, after the
+                // turns already taken. So a pipelining flood comes back spread evenly over the
+                // rate instead of costing the server (and the tenant's neighbours) a refusal
+                // for most of what it sends. At least the bucket's own retry time, at most a
+                // second.
+                let sent = 1 + u64::from(std::mem::take(&mut session.ops_admitted));
+                let cost_ns = sent.saturating_mul(1_000_000_000 / ops.max(1));
+                let end_ns = t.pacer.reserve(now_ns, cost_ns, 1_000_000_000);
                 let now = session.clock.last;
-                let base = session.throttle_until.map_or(now, |u| u.max(now));
-                // Jittered (0.5 to 1.5 of the shares), so the connections a drained bucket
-                // refused together do not all come back together: a synchronized return is a
-                // burst the tenant's neighbours would queue behind.
-                let pause = (share * sent).mul_f64(0.5 + fastrand::f64());
-                let until = (base + pause)
+                let until = (now + Duration::from_nanos(end_ns.saturating_sub(now_ns)))
                     .max(now + Duration::from_millis(retry_ms.max(1)))
-                    .min(now + Duration::from_secs(1));
+                    .max(session.throttle_until.unwrap_or(now));
                 session.throttle_until = Some(until);
+                session.paced_until_ns = now_ns.saturating_add(1_000_000_000);
                 let e = QuotaError::RateLimited {
                     limit: ops,
                     retry_ms,
@@ -140,6 +128,46 @@ pub fn check_bound(
         }
     }
     Ok(())
+}
+
+/// After a batch served without refusal: a connection refused in the last second takes its
+/// turn in the tenant's pacer for what the batch ran before reading the next one. Without this a
+/// flooding connection alternates between an admitted batch and a refused one (its next batch
+/// finds the bucket drained), so half of what it sends is refused work; paced, its next batch
+/// arrives when the rate has room for it. A client that stays under the rate reserves from now
+/// on and waits only for what it ran.
+pub fn pace_admitted(server: &Server, session: &mut Session) {
+    if session.paced_until_ns == 0 || session.ops_admitted == 0 || session.throttle_until.is_some()
+    {
+        return;
+    }
+    let Some(b) = session.tenant.as_ref() else {
+        return;
+    };
+    let now_ns = limiter_clock(server, session);
+    if now_ns >= session.paced_until_ns {
+        session.paced_until_ns = 0;
+        return;
+    }
+    let ops = b.tenant.ops_limit();
+    if ops == 0 {
+        return;
+    }
+    let cost_ns = u64::from(session.ops_admitted).saturating_mul(1_000_000_000 / ops);
+    let end_ns = b.tenant.pacer.reserve(now_ns, cost_ns, 1_000_000_000);
+    if end_ns > now_ns {
+        session.throttle_until = Some(session.clock.last + Duration::from_nanos(end_ns - now_ns));
+    }
+}
+
+/// The batch's clock in ns since the server started: the time base of the rate limiter and
+/// the pacer.
+fn limiter_clock(server: &Server, session: &Session) -> u64 {
+    session
+        .clock
+        .last
+        .saturating_duration_since(server.started)
+        .as_nanos() as u64
 }
 
 /// Re-checks a bound connection's standing: its tenant still exists, and its token is still

@@ -10,7 +10,7 @@
 use super::pubsub::{OutputLimit, Subscriber};
 use super::session::{ClientHandle, ReplyMode, Session};
 use super::Server;
-use crate::command::dispatch;
+use crate::command::{dispatch, tenancy};
 use crate::config::params::{COB_NORMAL, COB_PUBSUB};
 use crate::protocol::request::{Limits, Parsed, RequestParser};
 use crate::protocol::CmdError;
@@ -131,6 +131,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             );
             // Never held across an await: other connections' EXEC waits for it.
             session.release_gate();
+            tenancy::pace_admitted(server, &mut session);
             session.flush_counters(server);
             session.publish_state();
             let st = &handle.state;

@@ -245,12 +245,15 @@ pub struct Session {
     /// input in the buffer until the batch is done, so that is what CLIENT INFO shows.
     pub query: (usize, usize),
     pub block_signal: Arc<crate::storage::watch::Signal>,
-    /// Set when a command was refused by the tenant's ops/s limit: the connection reads no
+    /// Set by a refusal of the tenant's ops/s limit, or by its pacer: the connection reads no
     /// more input until then. A client flooding past its limit then waits instead of spinning
     /// on refusals, so the refusals cost the server (and its other tenants) next to nothing.
     pub throttle_until: Option<Instant>,
     /// Commands of this batch admitted by the ops limit since its last refusal (pacing).
     pub ops_admitted: u32,
+    /// Until when (server clock, ns) this connection's admitted batches also take turns in its
+    /// tenant's pacer: set for a second by each ops refusal (see `tenancy::pace_admitted`).
+    pub paced_until_ns: u64,
     /// Counters kept locally and added to the server's totals once per input batch, so the
     /// hot path does not touch shared cache lines for every command.
     pub counters: Counters,
@@ -349,6 +352,7 @@ impl Session {
             clock: Clock::new(),
             throttle_until: None,
             ops_admitted: 0,
+            paced_until_ns: 0,
             multi: None,
             watched: Vec::new(),
             watch_signal,

@@ -195,6 +195,7 @@ pub struct Tenant {
     /// Commands its connections ran (refusals excluded): the usage meter.
     pub commands: AtomicU64,
     pub limiter: quota::RateLimiter,
+    pub pacer: quota::Pacer,
     pub meter: quota::OpsMeter,
     pub rejections: quota::Rejections,
     pub warnings: quota::Warnings,
@@ -220,6 +221,7 @@ impl Tenant {
             eviction: AtomicU8::new(Eviction::parse(&record.eviction) as u8),
             commands: AtomicU64::new(0),
             limiter: Default::default(),
+            pacer: Default::default(),
             meter: Default::default(),
             rejections: Default::default(),
             warnings: Default::default(),
