@@ -46,8 +46,8 @@ pub const COMMANDS: &[CommandSpec] = &[
 // ---------------------------------------------------------------------------------------------
 
 /// A stored member as a bulk reply (inline when short: no allocation).
-pub(crate) fn member(m: &Member) -> Reply {
-    Reply::bulk_from(m.as_bytes())
+pub(crate) fn member<M: std::borrow::Borrow<[u8]>>(m: &M) -> Reply {
+    Reply::bulk_from(m.borrow())
 }
 
 /// A `*SCAN` cursor (Redis's `parseScanCursorOrReply`): an unsigned decimal.

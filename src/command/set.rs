@@ -13,7 +13,7 @@ use crate::config::params::{NOTIFY_GENERIC, NOTIFY_SET};
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::set::SetEncoding;
-use crate::storage::value::{EncodingLimits, Member, SetValue, Value};
+use crate::storage::value::{EncodingLimits, IndexedMember, SetValue, Value};
 use bytes::Bytes;
 
 const S: &[&str] = &["@set"];
@@ -73,7 +73,7 @@ fn limits(ctx: &Ctx<'_>) -> EncodingLimits {
     ctx.server.params.encoding_limits()
 }
 
-fn set_reply<'a>(members: impl Iterator<Item = &'a Member>) -> Reply {
+fn set_reply<'a>(members: impl Iterator<Item = &'a IndexedMember>) -> Reply {
     Reply::Set(members.map(member).collect())
 }
 
@@ -435,7 +435,7 @@ fn inter(
         .filter(|k| *k != first)
         .collect();
     // Candidates come from the smallest set; each other set is then probed once per survivor.
-    let (mut candidates, first_enc): (Vec<Member>, SetEncoding) = {
+    let (mut candidates, first_enc): (Vec<IndexedMember>, SetEncoding) = {
         let s = peek_set(&mut t, first).expect("present");
         (s.ordered().cloned().collect(), s.current_encoding())
     };
@@ -585,7 +585,7 @@ fn diff_into(
     if algo_one {
         // Largest first: members are more likely to be found, and dropped, early.
         others.sort_by_key(|o| std::cmp::Reverse(o.0));
-        let mut candidates: Vec<Member> = peek_set(t, first)
+        let mut candidates: Vec<IndexedMember> = peek_set(t, first)
             .expect("present")
             .ordered()
             .cloned()

@@ -1141,10 +1141,10 @@ struct Source {
 
 /// Calls `f` with each (member, score) of a set-operation input: sorted-set scores, or 1 for
 /// each member of a plain set, as Redis's `zuiNext` gives them.
-fn for_each_input(t: &mut Txn<'_>, key: &[u8], mut f: impl FnMut(&Member, f64)) {
+fn for_each_input(t: &mut Txn<'_>, key: &[u8], mut f: impl FnMut(&[u8], f64)) {
     match t.get(key).map(|e| &e.value) {
-        Some(Value::ZSet(z)) => z.iter().for_each(|(m, s)| f(m, s)),
-        Some(Value::Set(s)) => s.iter().for_each(|m| f(m, 1.0)),
+        Some(Value::ZSet(z)) => z.iter().for_each(|(m, s)| f(m.as_bytes(), s)),
+        Some(Value::Set(s)) => s.iter().for_each(|m| f(m.as_bytes(), 1.0)),
         _ => {}
     }
 }
@@ -1248,10 +1248,10 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
             for s in &srcs {
                 for_each_input(&mut t, &a[s.key_at], |m, score| {
                     let v = weighted(score, s.weight);
-                    match acc.get_mut(m.as_bytes()) {
+                    match acc.get_mut(m) {
                         Some(cur) => aggregate.apply(cur, v),
                         None => {
-                            acc.insert(m.clone(), v);
+                            acc.insert(Member::new(m), v);
                         }
                     }
                 });
@@ -1263,7 +1263,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
             if srcs[0].len > 0 {
                 let mut cands: Vec<(Member, f64)> = Vec::with_capacity(srcs[0].len);
                 for_each_input(&mut t, &a[srcs[0].key_at], |m, score| {
-                    cands.push((m.clone(), weighted(score, srcs[0].weight)));
+                    cands.push((Member::new(m), weighted(score, srcs[0].weight)));
                 });
                 'next: for (m, mut score) in cands {
                     for s in &srcs[1..] {
@@ -1281,14 +1281,14 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
         }
         SetOp::Diff => {
             for_each_input(&mut t, &a[srcs[0].key_at], |m, score| {
-                acc.insert(m.clone(), score);
+                acc.insert(Member::new(m), score);
             });
             for s in &srcs[1..] {
                 if acc.is_empty() {
                     break;
                 }
                 for_each_input(&mut t, &a[s.key_at], |m, _| {
-                    acc.swap_remove(m.as_bytes());
+                    acc.swap_remove(m);
                 });
             }
         }

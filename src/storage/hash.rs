@@ -6,9 +6,9 @@
 //! swapping, so HGETALL and friends list fields in insertion order, as a listpack does. The
 //! shift is O(n) with n bounded by `hash-max-listpack-entries`.
 
-use super::value::{alloc_size, index_map_size, EncodingLimits, Member};
+use super::value::{alloc_size, index_map_size, EncodingLimits, IndexedMember, Member};
 
-type Map = indexmap::IndexMap<Member, Member, foldhash::fast::RandomState>;
+type Map = indexmap::IndexMap<IndexedMember, Member, foldhash::fast::RandomState>;
 
 #[derive(Clone, Debug, Default)]
 pub struct HashValue {
@@ -77,7 +77,7 @@ impl HashValue {
     }
 
     pub fn heap_size(&self) -> usize {
-        let bucket = 8 + 2 * std::mem::size_of::<Member>();
+        let bucket = 8 + std::mem::size_of::<IndexedMember>() + std::mem::size_of::<Member>();
         alloc_size(std::mem::size_of::<HashValue>())
             + index_map_size(self.map.capacity(), bucket)
             + self.member_heap
@@ -115,7 +115,7 @@ impl HashValue {
             *slot = v;
             false
         } else {
-            let (f, v) = (Member::new(field), Member::new(value));
+            let (f, v) = (IndexedMember::new(field), Member::new(value));
             self.member_heap += f.heap_size() + v.heap_size();
             self.map.insert(f, v);
             true
@@ -134,12 +134,12 @@ impl HashValue {
         Some(v)
     }
 
-    pub fn iter(&self) -> indexmap::map::Iter<'_, Member, Member> {
+    pub fn iter(&self) -> indexmap::map::Iter<'_, IndexedMember, Member> {
         self.map.iter()
     }
 
     /// The field and value at a position (0..len), for sampling and cursors.
-    pub fn get_index(&self, i: usize) -> Option<(&Member, &Member)> {
+    pub fn get_index(&self, i: usize) -> Option<(&IndexedMember, &Member)> {
         self.map.get_index(i)
     }
 
@@ -157,7 +157,7 @@ mod tests {
 
     /// The tracked size recomputed from scratch, to compare with the O(1) running total.
     fn recount(h: &HashValue) -> usize {
-        let bucket = 8 + 2 * std::mem::size_of::<Member>();
+        let bucket = 8 + std::mem::size_of::<IndexedMember>() + std::mem::size_of::<Member>();
         let members: usize = h.iter().map(|(f, v)| f.heap_size() + v.heap_size()).sum();
         alloc_size(std::mem::size_of::<HashValue>())
             + index_map_size(h.map.capacity(), bucket)

@@ -10,10 +10,10 @@
 //! insertion order (removal shifts while small, so the order survives), and SSCAN answers
 //! compact sets in one call.
 
-use super::value::{alloc_size, index_map_size, EncodingLimits, Member};
+use super::value::{alloc_size, index_map_size, EncodingLimits, IndexedMember};
 use crate::protocol::request::parse_i64;
 
-type Set = indexmap::IndexSet<Member, foldhash::fast::RandomState>;
+type Set = indexmap::IndexSet<IndexedMember, foldhash::fast::RandomState>;
 
 /// The encodings Redis 7.2 reports, which only ever move down this list on writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,14 +40,14 @@ impl PartialEq for SetValue {
 /// Members in the order Redis would list them: ascending for an intset, stored order
 /// otherwise.
 pub enum Ordered<'a> {
-    Sorted(std::vec::IntoIter<&'a Member>),
-    Stored(indexmap::set::Iter<'a, Member>),
+    Sorted(std::vec::IntoIter<&'a IndexedMember>),
+    Stored(indexmap::set::Iter<'a, IndexedMember>),
 }
 
 impl<'a> Iterator for Ordered<'a> {
-    type Item = &'a Member;
+    type Item = &'a IndexedMember;
 
-    fn next(&mut self) -> Option<&'a Member> {
+    fn next(&mut self) -> Option<&'a IndexedMember> {
         match self {
             Ordered::Sorted(i) => i.next(),
             Ordered::Stored(i) => i.next(),
@@ -159,7 +159,7 @@ impl SetValue {
     }
 
     pub fn heap_size(&self) -> usize {
-        let bucket = 8 + std::mem::size_of::<Member>();
+        let bucket = 8 + std::mem::size_of::<IndexedMember>();
         alloc_size(std::mem::size_of::<SetValue>())
             + index_map_size(self.set.capacity(), bucket)
             + self.member_heap
@@ -189,7 +189,7 @@ impl SetValue {
                     }
                 } else {
                     // Redis bounds the integers' printed length by the widest of min and max.
-                    let widest = self.set.iter().map(Member::len).max().unwrap_or(0);
+                    let widest = self.set.iter().map(IndexedMember::len).max().unwrap_or(0);
                     self.enc = if self.set.len() < l.set_listpack_entries
                         && m.len() <= l.set_listpack_value
                         && widest <= l.set_listpack_value
@@ -217,7 +217,7 @@ impl SetValue {
 
     /// Stores a member known to be absent.
     fn insert_new(&mut self, m: &[u8]) {
-        let m = Member::new(m);
+        let m = IndexedMember::new(m);
         self.member_heap += m.heap_size();
         self.set.insert(m);
     }
@@ -239,7 +239,7 @@ impl SetValue {
     }
 
     /// Removes and returns the member at a position (SPOP).
-    pub fn remove_index(&mut self, i: usize) -> Option<Member> {
+    pub fn remove_index(&mut self, i: usize) -> Option<IndexedMember> {
         let m = if self.enc == SetEncoding::Listpack {
             self.set.shift_remove_index(i)?
         } else {
@@ -250,19 +250,19 @@ impl SetValue {
         Some(m)
     }
 
-    pub fn get_index(&self, i: usize) -> Option<&Member> {
+    pub fn get_index(&self, i: usize) -> Option<&IndexedMember> {
         self.set.get_index(i)
     }
 
     /// Stored order (positions), for sampling and cursors.
-    pub fn iter(&self) -> indexmap::set::Iter<'_, Member> {
+    pub fn iter(&self) -> indexmap::set::Iter<'_, IndexedMember> {
         self.set.iter()
     }
 
     /// Members in the order Redis lists them (see the module notes).
     pub fn ordered(&self) -> Ordered<'_> {
         if self.enc == SetEncoding::Intset {
-            let mut v: Vec<&Member> = self.set.iter().collect();
+            let mut v: Vec<&IndexedMember> = self.set.iter().collect();
             v.sort_unstable_by_key(|m| int_of(m.as_bytes()).unwrap_or(0));
             Ordered::Sorted(v.into_iter())
         } else {
@@ -283,10 +283,10 @@ mod tests {
     use super::*;
 
     fn recount(s: &SetValue) -> usize {
-        let bucket = 8 + std::mem::size_of::<Member>();
+        let bucket = 8 + std::mem::size_of::<IndexedMember>();
         alloc_size(std::mem::size_of::<SetValue>())
             + index_map_size(s.set.capacity(), bucket)
-            + s.iter().map(Member::heap_size).sum::<usize>()
+            + s.iter().map(IndexedMember::heap_size).sum::<usize>()
     }
 
     #[test]
@@ -363,7 +363,7 @@ mod tests {
         }
         s.settle_all(&l);
         assert_eq!(s.encoding(), "intset");
-        let order: Vec<&[u8]> = s.ordered().map(Member::as_bytes).collect();
+        let order: Vec<&[u8]> = s.ordered().map(IndexedMember::as_bytes).collect();
         assert_eq!(order, vec![&b"-3"[..], b"2", b"10"]);
 
         let mut s = SetValue::for_first(b"x", 1, &l);
@@ -380,7 +380,7 @@ mod tests {
         }
         s.remove(b"b");
         s.remove_index(0);
-        let order: Vec<&[u8]> = s.ordered().map(Member::as_bytes).collect();
+        let order: Vec<&[u8]> = s.ordered().map(IndexedMember::as_bytes).collect();
         assert_eq!(order, vec![&b"c"[..], b"d"]);
     }
 }
