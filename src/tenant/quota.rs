@@ -81,6 +81,11 @@ impl Warnings {
             _ => return false,
         };
         let above = limit > 0 && used.saturating_mul(100) >= limit.saturating_mul(WARN_PERCENT);
+        // Checked on every write: a plain load while nothing changes, the swap (a locked
+        // instruction) only on a crossing.
+        if self.above[slot].load(Relaxed) == above {
+            return false;
+        }
         let was = self.above[slot].swap(above, Relaxed);
         if above && !was {
             self.count.fetch_add(1, Relaxed);
