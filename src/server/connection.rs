@@ -183,6 +183,10 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
                     _ = tokio::time::sleep_until(until.into()) => {}
                     _ = &mut killed => return,
                 }
+                // Paced connections resume together on a timer tick; requests of other
+                // tenants that arrived meanwhile go first. A/B in the noisy-neighbour bench:
+                // the victim's p99 under attack 255-321 µs -> 210-241 µs.
+                tokio::task::yield_now().await;
             }
             if step == Step::NeedInput {
                 break;
