@@ -124,6 +124,31 @@ fn a_refused_flood_is_paced_to_the_rate_instead_of_refused_half_the_time() {
     );
 }
 
+#[test]
+fn a_client_back_under_the_rate_after_a_refusal_is_not_held_back() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["OPS", "200"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    // Spend the burst and get refused: the connection is now paced for a second.
+    let (_, refused) = run_for(&mut t, Duration::from_millis(200));
+    assert!(refused > 0);
+    // The next command is read once the refused batch's turn is over (at most a second).
+    let _: Option<String> = cmd("GET").arg("k").query(&mut t).unwrap();
+    // Back under the rate (50 ops/s, a quarter of it), and still paced: each command waits
+    // only for its own turn, never for the flood's.
+    for _ in 0..10 {
+        let start = Instant::now();
+        let _: Option<String> = cmd("GET").arg("k").query(&mut t).unwrap();
+        let took = start.elapsed();
+        assert!(
+            took < Duration::from_millis(100),
+            "a GET under the rate took {took:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Sends pipelined GETs for `d`; returns (admitted, refused).
 fn run_for(t: &mut Connection, d: Duration) -> (u64, u64) {
     let (mut ok, mut refused) = (0, 0);

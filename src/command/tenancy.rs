@@ -13,7 +13,7 @@ use crate::tenant::quota::{QuotaError, Refusal, Resource};
 use crate::tenant::{Role, State, Tenant};
 use bytes::Bytes;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The tenant and the command's arguments with global names resolved to plain keys.
 pub type Resolved = (Arc<Tenant>, Vec<Bytes>);
@@ -109,14 +109,13 @@ pub fn check_bound(
                 // for most of what it sends. At least the bucket's own retry time, at most a
                 // second.
                 let sent = 1 + u64::from(std::mem::take(&mut session.ops_admitted));
-                let cost_ns = sent.saturating_mul(1_000_000_000 / ops.max(1));
-                let end_ns = t.pacer.reserve(now_ns, cost_ns, 1_000_000_000);
+                let turn = take_turn(t, session, now_ns, ops, sent);
                 let now = session.clock.last;
-                let until = (now + Duration::from_nanos(end_ns.saturating_sub(now_ns)))
+                let until = turn
                     .max(now + Duration::from_millis(retry_ms.max(1)))
                     .max(session.throttle_until.unwrap_or(now));
                 session.throttle_until = Some(until);
-                session.paced_until_ns = now_ns.saturating_add(1_000_000_000);
+                session.paced_until_ns = now_ns.saturating_add(PACED_FOR_NS);
                 let e = QuotaError::RateLimited {
                     limit: ops,
                     retry_ms,
@@ -153,11 +152,22 @@ pub fn pace_admitted(server: &Server, session: &mut Session) {
     if ops == 0 {
         return;
     }
-    let cost_ns = u64::from(session.ops_admitted).saturating_mul(1_000_000_000 / ops);
-    let end_ns = b.tenant.pacer.reserve(now_ns, cost_ns, 1_000_000_000);
-    if end_ns > now_ns {
-        session.throttle_until = Some(session.clock.last + Duration::from_nanos(end_ns - now_ns));
-    }
+    let admitted = u64::from(session.ops_admitted);
+    session.throttle_until = Some(take_turn(&b.tenant, session, now_ns, ops, admitted));
+}
+
+/// How long after its last refusal a connection's admitted batches still take turns.
+const PACED_FOR_NS: u64 = 1_000_000_000;
+
+/// How far ahead of now a turn may end: a paced connection never waits longer than this.
+const TURN_HORIZON_NS: u64 = 1_000_000_000;
+
+/// Reserves the tenant's next turn for `commands` commands at `ops` per second; returns the
+/// instant it ends, when the connection may read again.
+fn take_turn(t: &Tenant, session: &Session, now_ns: u64, ops: u64, commands: u64) -> Instant {
+    let cost_ns = commands.saturating_mul(1_000_000_000 / ops.max(1));
+    let end_ns = t.pacer.reserve(now_ns, cost_ns, TURN_HORIZON_NS);
+    session.clock.last + Duration::from_nanos(end_ns.saturating_sub(now_ns))
 }
 
 /// The batch's clock in ns since the server started: the time base of the rate limiter and
