@@ -64,11 +64,18 @@ fn main() -> std::process::ExitCode {
         .unwrap_or_else(|_| EnvFilter::new(config.log.level.as_str()));
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(config.server.worker_threads())
-        .enable_all()
-        .build()
-    {
+    let workers = config.server.worker_threads();
+    // One worker runs on the current-thread scheduler: it skips the work-stealing machinery
+    // (idle tracking, per-poll statistics) a lone worker has no use for. Measured at -P 1,
+    // GET -c 50: server user time 2.05 -> 1.65 µs per command (docs/benchmarks.md).
+    let mut builder = if workers == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(workers);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tenantkv: cannot start runtime: {e}");
