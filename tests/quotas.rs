@@ -7,6 +7,24 @@ use common::{connect_tenant as connect, create_tenant as tenant, TestServer};
 use redis::{cmd, Connection, Value};
 use std::time::{Duration, Instant};
 
+/// Runs a quota case on two workers, where commands of different connections run at the same
+/// time and hold reservations, and on one, where they run one at a time and hold none.
+macro_rules! on_two_workers_and_one {
+    ($case:ident) => {
+        mod $case {
+            #[test]
+            fn two_workers() {
+                super::$case(2);
+            }
+
+            #[test]
+            fn one_worker() {
+                super::$case(1);
+            }
+        }
+    };
+}
+
 fn admin(srv: &TestServer) -> Connection {
     srv.client()
 }
@@ -394,9 +412,9 @@ fn set(t: &mut Connection, k: &str, v: &[u8]) -> redis::RedisResult<()> {
     cmd("SET").arg(k).arg(v).query(t)
 }
 
-#[test]
-fn key_limit_refuses_new_keys_but_not_overwrites_or_deletes() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(key_limit_refuses_new_keys_but_not_overwrites_or_deletes);
+fn key_limit_refuses_new_keys_but_not_overwrites_or_deletes(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(&mut a, "acme", &["KEYS", "5"]);
     let mut t = connect(&srv, "acme", &s).unwrap();
@@ -424,9 +442,9 @@ fn key_limit_refuses_new_keys_but_not_overwrites_or_deletes() {
     assert!(int(&info["rejected_keys"]) >= 2);
 }
 
-#[test]
-fn fifty_concurrent_writers_never_pass_the_key_limit() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(fifty_concurrent_writers_never_pass_the_key_limit);
+fn fifty_concurrent_writers_never_pass_the_key_limit(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(
         &mut a,
@@ -455,11 +473,11 @@ fn fifty_concurrent_writers_never_pass_the_key_limit() {
     assert_eq!(admitted, 100);
 }
 
+on_two_workers_and_one!(setrange_padding_counts_against_the_memory_limit);
 /// SETRANGE may pad a string up to its offset: the padding counts against the memory limit
 /// before it is written, so a few bytes sent cannot grow a tenant past its limit.
-#[test]
-fn setrange_padding_counts_against_the_memory_limit() {
-    let srv = TestServer::start();
+fn setrange_padding_counts_against_the_memory_limit(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(
         &mut a,
@@ -496,9 +514,11 @@ fn setrange_padding_counts_against_the_memory_limit() {
     assert!(e.is_err(), "the limit still holds after the huge offsets");
 }
 
-#[test]
-fn memory_limit_under_noeviction_refuses_writes_but_not_reads_deletes_or_expire() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(
+    memory_limit_under_noeviction_refuses_writes_but_not_reads_deletes_or_expire
+);
+fn memory_limit_under_noeviction_refuses_writes_but_not_reads_deletes_or_expire(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(
         &mut a,
@@ -529,9 +549,9 @@ fn memory_limit_under_noeviction_refuses_writes_but_not_reads_deletes_or_expire(
     set(&mut t, "again", &value).unwrap();
 }
 
-#[test]
-fn allkeys_lru_evicts_only_the_tenants_own_keys_to_stay_under_its_limit() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(allkeys_lru_evicts_only_the_tenants_own_keys_to_stay_under_its_limit);
+fn allkeys_lru_evicts_only_the_tenants_own_keys_to_stay_under_its_limit(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(
         &mut a,
@@ -556,9 +576,9 @@ fn allkeys_lru_evicts_only_the_tenants_own_keys_to_stay_under_its_limit() {
     assert_eq!(common::dbsize(&mut o), 50);
 }
 
-#[test]
-fn volatile_ttl_evicts_only_keys_with_a_ttl() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(volatile_ttl_evicts_only_keys_with_a_ttl);
+fn volatile_ttl_evicts_only_keys_with_a_ttl(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(
         &mut a,
@@ -624,9 +644,9 @@ fn an_oversized_request_is_refused_and_the_connection_stays_usable() {
     assert_eq!(int(&info["rejected_request"]), 1);
 }
 
-#[test]
-fn global_context_maxmemory_follows_maxmemory_policy() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(global_context_maxmemory_follows_maxmemory_policy);
+fn global_context_maxmemory_follows_maxmemory_policy(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let _: () = cmd("CONFIG")
         .arg(&[
@@ -663,12 +683,12 @@ fn global_context_maxmemory_follows_maxmemory_policy() {
     assert!(evicted > 0, "{info}");
 }
 
+on_two_workers_and_one!(server_maxmemory_bounds_all_tenants_together);
 /// The server's `maxmemory` bounds all data together, on top of each tenant's own limit: past
 /// it, a tenant makes room only by its own policy from its own keys, or gets Redis's OOM; no
 /// tenant's write ever evicts another tenant's keys.
-#[test]
-fn server_maxmemory_bounds_all_tenants_together() {
-    let srv = TestServer::start();
+fn server_maxmemory_bounds_all_tenants_together(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let _: () = cmd("CONFIG")
         .arg(&["SET", "maxmemory", "1mb"])

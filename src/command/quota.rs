@@ -5,11 +5,14 @@
 //!
 //! Limits are compared with used + reserved: each admitted command reserves what it may add
 //! (one key per key argument; its argument bytes plus the per-key overhead) until it finishes,
-//! so fifty writers arriving together at the limit cannot all pass. At the key limit a command
-//! that only overwrites existing keys is still admitted. At the memory limit the eviction
-//! policy removes keys of the same data only (never another tenant's), sampled like Redis,
-//! until the command fits; under `noeviction`, or with nothing left to evict, the command gets
-//! Redis's OOM error.
+//! so fifty writers arriving together at the limit cannot all pass. On a single worker thread
+//! commands run one at a time (handlers never await), nothing else is ever in flight, and the
+//! check alone is exact: the reservation's shared counters are skipped.
+//!
+//! At the key limit a command that only overwrites existing keys is still admitted. At the
+//! memory limit the eviction policy removes keys of the same data only (never another
+//! tenant's), sampled like Redis, until the command fits; under `noeviction`, or with nothing
+//! left to evict, the command gets Redis's OOM error.
 
 use super::keys::{key_count, key_positions};
 use super::spec::{flags, CommandSpec};
@@ -32,20 +35,52 @@ const EVICTION_SAMPLES: usize = 5;
 /// Most keys one command may evict to make room before it is refused.
 const MAX_EVICTIONS: usize = 100_000;
 
-/// What an admitted command holds until it finishes; released on drop.
+/// What an admitted command holds until it finishes; released on drop. Held in the usage's
+/// shared counters only when other workers can admit commands meanwhile (`usage` is set).
 pub struct Reservation {
-    usage: Arc<Usage>,
+    usage: Option<Arc<Usage>>,
     keys: i64,
     bytes: i64,
 }
 
+impl Reservation {
+    /// Promises `n` more keys; returns the keys promised to commands in flight, this one's
+    /// included.
+    fn add_keys(&mut self, usage: &Usage, n: i64) -> i64 {
+        self.keys += n;
+        match self.usage {
+            Some(_) => usage.reserved_keys.fetch_add(n, Relaxed) + n,
+            None => self.keys,
+        }
+    }
+
+    /// Promises `n` more bytes.
+    fn add_bytes(&mut self, usage: &Usage, n: i64) {
+        self.bytes += n;
+        if self.usage.is_some() {
+            usage.reserved_bytes.fetch_add(n, Relaxed);
+        }
+    }
+
+    /// Bytes promised to commands in flight, this one's included.
+    fn bytes_in_flight(&self, usage: &Usage) -> i64 {
+        match self.usage {
+            Some(_) => usage.reserved_bytes.load(Relaxed),
+            None => self.bytes,
+        }
+    }
+}
+
 impl Drop for Reservation {
     fn drop(&mut self) {
+        let Some(usage) = &self.usage else {
+            return;
+        };
         if self.keys != 0 {
-            self.usage.reserved_keys.fetch_sub(self.keys, Relaxed);
+            usage.reserved_keys.fetch_sub(self.keys, Relaxed);
         }
         if self.bytes != 0 {
-            self.usage.reserved_bytes.fetch_sub(self.bytes, Relaxed);
+            usage.reserved_bytes.fetch_sub(self.bytes, Relaxed);
         }
     }
 }
@@ -62,6 +97,8 @@ struct Target<'a> {
     server_bytes: &'a ServerBytes,
     /// `proto-max-bulk-len`: the largest string a write may make.
     max_bulk: usize,
+    /// Other workers may admit commands while this one runs.
+    shared: bool,
 }
 
 /// Which memory limit a write would pass.
@@ -71,10 +108,9 @@ enum Over {
 }
 
 impl Target<'_> {
-    fn over_memory(&self, usage: &Usage, needed: i64) -> Option<Over> {
+    fn over_memory(&self, usage: &Usage, res: &Reservation, needed: i64) -> Option<Over> {
         if self.mem_limit > 0
-            && usage.bytes.load(Relaxed) + usage.reserved_bytes.load(Relaxed)
-                > self.mem_limit as i64
+            && usage.bytes.load(Relaxed) + res.bytes_in_flight(usage) > self.mem_limit as i64
         {
             return Some(Over::Own);
         }
@@ -129,6 +165,7 @@ pub fn admit(
     let server_limit = server.params.maxmemory().max(0) as u64;
     let max_bulk = server.params.proto_max_bulk_len().max(0) as usize;
     let server_bytes = &*server.storage.bytes;
+    let shared = server.workers > 1;
     let target = match tenant {
         Some(t) => {
             let (key_limit, mem_limit, policy) = t.storage_limits();
@@ -141,6 +178,7 @@ pub fn admit(
                 server_limit,
                 server_bytes,
                 max_bulk,
+                shared,
             }
         }
         None => {
@@ -157,6 +195,7 @@ pub fn admit(
                 server_limit,
                 server_bytes,
                 max_bulk,
+                shared,
             }
         }
     };
@@ -217,14 +256,13 @@ fn reserve(
     let usage = &t.data.usage;
     let nkeys = key_count(spec, args);
     let mut res = Reservation {
-        usage: usage.clone(),
+        usage: t.shared.then(|| usage.clone()),
         keys: 0,
         bytes: 0,
     };
     if t.key_limit > 0 && nkeys > 0 {
         let n = nkeys as i64;
-        res.keys = n;
-        let promised = usage.reserved_keys.fetch_add(n, Relaxed) + n;
+        let promised = res.add_keys(usage, n);
         if usage.keys.load(Relaxed) + promised > t.key_limit as i64 {
             // Over the limit: admitted only if every key already exists (overwrites).
             let positions = key_positions(spec, args);
@@ -235,8 +273,7 @@ fn reserve(
             if creates {
                 return Err(t.refuse(Resource::Keys));
             }
-            usage.reserved_keys.fetch_sub(n, Relaxed);
-            res.keys = 0;
+            res.add_keys(usage, -n);
         }
     }
     if t.mem_limit > 0 || t.server_limit > 0 {
@@ -251,13 +288,12 @@ fn reserve(
         if t.server_limit > 0 && needed > t.server_limit as i64 {
             return Err(t.refuse_memory(Over::Server));
         }
-        res.bytes = needed;
-        usage.reserved_bytes.fetch_add(res.bytes, Relaxed);
+        res.add_bytes(usage, needed);
         let mut evicted = 0;
         // Eviction only ever takes this data's own keys. Past the server's limit, it evicts
         // only when its own data is at least the excess, so the write can fit: otherwise the
         // room is held by others, and evicting would empty this tenant for a refusal anyway.
-        while let Some(over) = t.over_memory(usage, needed) {
+        while let Some(over) = t.over_memory(usage, &res, needed) {
             let hopeless = matches!(over, Over::Server)
                 && usage.bytes.load(Relaxed)
                     < t.server_bytes.total() + needed - t.server_limit as i64;

@@ -76,6 +76,9 @@ pub struct Server {
     pub stats: Stats,
     pub started: Instant,
     pub started_unix_ms: u64,
+    /// Commands that can run at the same moment: the runtime's worker threads (handlers never
+    /// await, so a worker runs one command at a time).
+    pub workers: usize,
     pub run_id: String,
     pub addr: SocketAddr,
     /// Process RSS when the server started: the baseline of `used_memory`.
@@ -223,6 +226,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         stats: Stats::default(),
         started: Instant::now(),
         started_unix_ms: now_ms(),
+        workers: tokio::runtime::Handle::current().metrics().num_workers(),
         run_id: make_run_id(),
         addr,
         startup_rss: crate::command::server::rss_bytes(),

@@ -22,6 +22,12 @@ impl TestServer {
     /// Starts a server with the embedded defaults plus `overrides` (TOML, merged key by key
     /// like a `--config` file), always on an ephemeral port.
     pub fn start_with(overrides: &str) -> TestServer {
+        Self::start_on(2, overrides)
+    }
+
+    /// `start_with` on a runtime of `workers` threads. Two by default, so cross-thread races
+    /// stay tested; one runs commands strictly one at a time, as the binary does on two cores.
+    pub fn start_on(workers: usize, overrides: &str) -> TestServer {
         let mut config = Config::load(Some(overrides)).expect("test config");
         config.server.port = 0;
         // Tests never write the default registry file into the working directory.
@@ -29,7 +35,7 @@ impl TestServer {
             config.tenancy.registry_path = String::new();
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(workers)
             .enable_all()
             .build()
             .expect("runtime");
