@@ -90,8 +90,11 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
         }
         // A subscribed connection also wakes for messages published while it is idle.
         let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
-        // Idle clients are closed by the server cron (`timeout`), which kills them.
+        // Idle clients are closed by the server cron (`timeout`), which kills them. Biased
+        // (no random branch order to draw per request): a kill is also checked at the top of
+        // the loop, and a subscriber's messages go out after every command it runs.
         let n = tokio::select! {
+            biased;
             r = stream.read_buf(&mut inbuf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
