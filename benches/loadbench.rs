@@ -284,6 +284,8 @@ fn parse_number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T> {
 struct Target {
     name: String,
     port: u16,
+    /// The server process, whose CPU time each run is charged.
+    pid: u32,
     extra_args: Vec<String>,
 }
 
@@ -292,6 +294,10 @@ struct ThroughputRow {
     depth: u32,
     /// Median ops/s, one per target, in target order.
     median_ops: Vec<f64>,
+    /// Ops/s of every round, one list per target, in round order.
+    rounds_ops: Vec<Vec<f64>>,
+    /// Median server CPU time (user + system) per request, µs, one per target.
+    cpu_us: Vec<f64>,
 }
 
 struct ThroughputResults {
@@ -314,6 +320,7 @@ fn run_throughput(
         .map(|server| Target {
             name: server.name.to_string(),
             port: server.port,
+            pid: server.child.id(),
             extra_args: Vec::new(),
         })
         .collect();
@@ -325,6 +332,7 @@ fn run_throughput(
         targets.push(Target {
             name: "tenantkv-tenant".to_string(),
             port: tk.port,
+            pid: tk.child.id(),
             extra_args: vec!["--user".into(), BENCH_TENANT.into(), "-a".into(), secret],
         });
         // The same tenant workload with every quota off (0 = unlimited): what enforcing
@@ -334,6 +342,7 @@ fn run_throughput(
         targets.push(Target {
             name: "tenantkv-noquota".to_string(),
             port: tk.port,
+            pid: tk.child.id(),
             extra_args: vec![
                 "--user".into(),
                 UNLIMITED_TENANT.into(),
@@ -347,6 +356,7 @@ fn run_throughput(
     for &depth in &opts.depths {
         for test in &opts.tests {
             let mut samples = vec![Vec::with_capacity(opts.rounds); targets.len()];
+            let mut cpu = vec![Vec::with_capacity(opts.rounds); targets.len()];
             for round in 0..opts.rounds {
                 // Rotate which target goes first each round, so that neither
                 // server always runs on a machine warmed (or heated) by the
@@ -354,21 +364,28 @@ fn run_throughput(
                 for k in 0..targets.len() {
                     let index = (k + round) % targets.len();
                     let target = &targets[index];
+                    let before = cpu_seconds(target.pid);
                     let ops = run_redis_benchmark(tools, target, test, depth, opts)?;
+                    let used = cpu_seconds(target.pid) - before;
+                    let us = used * 1e6 / opts.requests_for(depth) as f64;
                     println!(
-                        "round {}/{}  {test:<12} -P {depth:<3} {:<20} {:>12.0} ops/s",
+                        "round {}/{}  {test:<12} -P {depth:<3} {:<20} {:>12.0} ops/s {:>7.2} µs CPU/req",
                         round + 1,
                         opts.rounds,
                         target.name,
-                        ops
+                        ops,
+                        us
                     );
                     samples[index].push(ops);
+                    cpu[index].push(us);
                 }
             }
             rows.push(ThroughputRow {
                 test: test.clone(),
                 depth,
-                median_ops: samples.iter_mut().map(|s| median(s)).collect(),
+                median_ops: samples.iter().map(|s| median(&mut s.clone())).collect(),
+                rounds_ops: samples,
+                cpu_us: cpu.iter_mut().map(|s| median(s)).collect(),
             });
         }
     }
@@ -413,6 +430,40 @@ fn run_redis_benchmark(
     })
 }
 
+/// CPU time (user + system) a process has used so far, in seconds, from `/proc/<pid>/stat`
+/// (fields 14 and 15, in clock ticks of 1/100 s, Linux's `USER_HZ` on every common
+/// architecture). NaN when unreadable, so a missing figure never passes for a small one.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    // The command name (field 2) may contain spaces; the fields after it never do.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    // `rest` starts at field 3 (state): utime is field 14, stime field 15.
+    match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => (u + s) as f64 / 100.0,
+        _ => f64::NAN,
+    }
+}
+
+impl ThroughputRow {
+    /// The median over rounds of target `a`'s ops/s divided by target `b`'s in the same
+    /// round. The machine's speed drifts between rounds; a ratio taken within one round
+    /// cancels what both runs of that round shared.
+    fn paired(&self, a: usize, b: usize) -> f64 {
+        let mut ratios: Vec<f64> = self.rounds_ops[a]
+            .iter()
+            .zip(&self.rounds_ops[b])
+            .map(|(x, y)| x / y)
+            .collect();
+        median(&mut ratios)
+    }
+}
+
 impl ThroughputResults {
     fn header(&self) -> Vec<String> {
         let mut header = vec!["test".to_string(), "depth".to_string()];
@@ -440,15 +491,39 @@ impl ThroughputResults {
 
     fn text_table(&self) -> String {
         let rows: Vec<Vec<String>> = self.rows.iter().map(|r| self.cells(r)).collect();
-        text_table(&self.header(), &rows)
+        let paired: Vec<Vec<String>> = self.rows.iter().map(|r| self.paired_cells(r)).collect();
+        format!(
+            "{}\n{}",
+            text_table(&self.header(), &rows),
+            text_table(&self.paired_header(), &paired)
+        )
     }
 
     fn markdown(&self) -> String {
         let rows: Vec<Vec<String>> = self.rows.iter().map(|r| self.cells(r)).collect();
+        let paired: Vec<Vec<String>> = self.rows.iter().map(|r| self.paired_cells(r)).collect();
         format!(
-            "## Throughput (median ops/s)\n\n{}",
-            markdown_table(&self.header(), &rows)
+            "## Throughput (median ops/s)\n\n{}\n## Paired ratios (median of per-round ratios) and server CPU per request\n\n{}",
+            markdown_table(&self.header(), &rows),
+            markdown_table(&self.paired_header(), &paired)
         )
+    }
+
+    fn paired_header(&self) -> Vec<String> {
+        let mut header = vec!["test".to_string(), "depth".to_string()];
+        header.extend(
+            self.compared()
+                .map(|t| format!("{t}/{} paired", self.targets[0])),
+        );
+        header.extend(self.targets.iter().map(|t| format!("{t} µs CPU/req")));
+        header
+    }
+
+    fn paired_cells(&self, row: &ThroughputRow) -> Vec<String> {
+        let mut cells = vec![row.test.clone(), row.depth.to_string()];
+        cells.extend((1..self.targets.len()).map(|t| format!("{:.2}", row.paired(t, 0))));
+        cells.extend(row.cpu_us.iter().map(|us| format!("{us:.2}")));
+        cells
     }
 
     /// One line per (compared target, test): is it at least as fast as the
@@ -459,16 +534,24 @@ impl ThroughputResults {
         for (i, target) in self.compared().enumerate() {
             let _ = writeln!(out, "\n{target}/{} >= 1.0:", self.targets[0]);
             for test in &tests {
-                let ratios: Vec<(u32, f64)> = self
+                let ratios: Vec<(u32, f64, f64)> = self
                     .rows
                     .iter()
                     .filter(|r| r.test == *test)
-                    .map(|r| (r.depth, r.median_ops[i + 1] / r.median_ops[0]))
+                    .map(|r| {
+                        (
+                            r.depth,
+                            r.median_ops[i + 1] / r.median_ops[0],
+                            r.paired(i + 1, 0),
+                        )
+                    })
                     .collect();
-                let all_ok = ratios.iter().all(|&(_, ratio)| ratio >= 1.0);
+                let all_ok = ratios.iter().all(|&(_, ratio, _)| ratio >= 1.0);
                 let detail: Vec<String> = ratios
                     .iter()
-                    .map(|(depth, ratio)| format!("-P {depth}: {ratio:.2}"))
+                    .map(|(depth, ratio, paired)| {
+                        format!("-P {depth}: {ratio:.2}, paired {paired:.2}")
+                    })
                     .collect();
                 let _ = writeln!(
                     out,
@@ -496,10 +579,12 @@ impl ThroughputResults {
             let ratio = r.median_ops[tenant] / r.median_ops[global];
             let _ = writeln!(
                 out,
-                "  {:<12} -P {:<3} {}  ({ratio:.2})",
+                "  {:<12} -P {:<3} {}  ({ratio:.2}, paired {:.2}, CPU per request {:.2}x)",
                 r.test,
                 r.depth,
-                if ratio >= 0.95 { "yes" } else { "NO " }
+                if ratio >= 0.95 { "yes" } else { "NO " },
+                r.paired(tenant, global),
+                r.cpu_us[tenant] / r.cpu_us[global]
             );
         }
         if let Some(off) = self.targets.iter().position(|t| t == "tenantkv-noquota") {
@@ -508,10 +593,12 @@ impl ThroughputResults {
                 let ratio = r.median_ops[tenant] / r.median_ops[off];
                 let _ = writeln!(
                     out,
-                    "  {:<12} -P {:<3} {}  ({ratio:.2})",
+                    "  {:<12} -P {:<3} {}  ({ratio:.2}, paired {:.2}, CPU per request {:.2}x)",
                     r.test,
                     r.depth,
-                    if ratio >= 0.95 { "yes" } else { "NO " }
+                    if ratio >= 0.95 { "yes" } else { "NO " },
+                    r.paired(tenant, off),
+                    r.cpu_us[tenant] / r.cpu_us[off]
                 );
             }
         }

@@ -67,7 +67,7 @@ fn main() -> std::process::ExitCode {
     let workers = config.server.worker_threads();
     // One worker runs on the current-thread scheduler: it skips the work-stealing machinery
     // (idle tracking, per-poll statistics) a lone worker has no use for. Measured at -P 1,
-    // GET -c 50: server user time 2.05 -> 1.65 µs per command (docs/benchmarks.md).
+    // GET -c 50: server user time 1.90-2.05 -> 1.60-1.85 µs per command (docs/benchmarks.md).
     let mut builder = if workers == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
