@@ -44,8 +44,8 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    /// Promises `n` more keys; returns the keys promised to commands in flight, this one's
-    /// included.
+    /// Promises `n` more keys (a negative `n` takes a promise back); returns the keys promised
+    /// to commands in flight, this one's included.
     fn add_keys(&mut self, usage: &Usage, n: i64) -> i64 {
         self.keys += n;
         match self.usage {
