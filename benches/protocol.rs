@@ -100,7 +100,7 @@ fn dispatch_bench(c: &mut Criterion) {
     let running = rt.block_on(tenantkv::server::start(config)).unwrap();
     let server = running.server.clone();
     let handle = Arc::new(ClientHandle::new(1, "bench".into(), "bench".into(), 0));
-    let mut session = Session::new(handle, server.storage.global.clone(), true);
+    let mut session = Session::new(handle, server.storage.global.clone(), true, server.started);
     let set: Vec<Bytes> = ["SET", "key:000000000042", "xxx"]
         .iter()
         .map(|s| Bytes::from_static(s.as_bytes()))

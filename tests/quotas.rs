@@ -46,9 +46,9 @@ fn int(v: &Value) -> i64 {
     redis::from_redis_value(v.clone()).unwrap()
 }
 
-#[test]
-fn over_the_ops_limit_commands_get_ratelimit_and_connection_commands_do_not() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(over_the_ops_limit_commands_get_ratelimit_and_connection_commands_do_not);
+fn over_the_ops_limit_commands_get_ratelimit_and_connection_commands_do_not(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(&mut a, "acme", &["OPS", "10"]);
     let mut t = connect(&srv, "acme", &s).unwrap();
@@ -81,9 +81,9 @@ fn over_the_ops_limit_commands_get_ratelimit_and_connection_commands_do_not() {
     assert!(int(&info["rejected_ops"]) >= 1);
 }
 
-#[test]
-fn accepted_rate_stays_within_ten_percent_of_the_limit() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(accepted_rate_stays_within_ten_percent_of_the_limit);
+fn accepted_rate_stays_within_ten_percent_of_the_limit(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(&mut a, "acme", &["OPS", "200"]);
     let mut t = connect(&srv, "acme", &s).unwrap();
@@ -106,9 +106,9 @@ fn accepted_rate_stays_within_ten_percent_of_the_limit() {
     );
 }
 
-#[test]
-fn a_refused_flood_is_paced_to_the_rate_instead_of_refused_half_the_time() {
-    let srv = TestServer::start();
+on_two_workers_and_one!(a_refused_flood_is_paced_to_the_rate_instead_of_refused_half_the_time);
+fn a_refused_flood_is_paced_to_the_rate_instead_of_refused_half_the_time(workers: usize) {
+    let srv = TestServer::start_on(workers, "");
     let mut a = admin(&srv);
     let s = tenant(&mut a, "acme", &["OPS", "400"]);
     // Four connections pipelining as fast as replies come back, as redis-benchmark -P does.

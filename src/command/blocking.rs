@@ -103,7 +103,7 @@ pub fn block(
     }
     ctx.session.blocked = Some(Blocked {
         args: args.to_vec(),
-        deadline: timeout.map(|t| ctx.session.clock.last + t),
+        deadline: timeout.map(|t| ctx.session.clock.last() + t),
         keys: keys.iter().map(|k| (ks.clone(), k.clone())).collect(),
         signal,
         on_timeout,

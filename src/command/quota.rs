@@ -264,15 +264,7 @@ fn reserve(
         let n = nkeys as i64;
         let promised = res.add_keys(usage, n);
         if usage.keys.load(Relaxed) + promised > t.key_limit as i64 {
-            // Over the limit: admitted only if every key already exists (overwrites).
-            let positions = key_positions(spec, args);
-            let ks = t.data.db(db);
-            let mut txn = ks.txn(now, positions.iter().map(|&i| &args[i]));
-            let creates = positions.iter().any(|&i| !txn.exists(&args[i]));
-            drop(txn);
-            if creates {
-                return Err(t.refuse(Resource::Keys));
-            }
+            admit_overwrites(t, spec, args, db, now)?;
             res.add_keys(usage, -n);
         }
     }
@@ -280,32 +272,65 @@ fn reserve(
         let payload = payload_bytes(spec, args, t.max_bulk);
         let needed =
             i64::try_from(payload.saturating_add(ENTRY_OVERHEAD * nkeys)).unwrap_or(i64::MAX);
-        // A write bigger than the whole limit can never fit: refuse it before evicting
-        // anything, rather than empty the data and refuse it anyway.
-        if t.mem_limit > 0 && needed > t.mem_limit as i64 {
-            return Err(t.refuse(Resource::Memory));
-        }
-        if t.server_limit > 0 && needed > t.server_limit as i64 {
-            return Err(t.refuse_memory(Over::Server));
-        }
         res.add_bytes(usage, needed);
-        let mut evicted = 0;
-        // Eviction only ever takes this data's own keys. Past the server's limit, it evicts
-        // only when its own data is at least the excess, so the write can fit: otherwise the
-        // room is held by others, and evicting would empty this tenant for a refusal anyway.
-        while let Some(over) = t.over_memory(usage, &res, needed) {
-            let hopeless = matches!(over, Over::Server)
-                && usage.bytes.load(Relaxed)
-                    < t.server_bytes.total() + needed - t.server_limit as i64;
-            if hopeless
-                || t.policy == Eviction::NoEviction
-                || evicted >= MAX_EVICTIONS
-                || !t.data.evict_one(t.policy, EVICTION_SAMPLES, now)
-            {
-                return Err(t.refuse_memory(over));
-            }
-            evicted += 1;
+        if (t.mem_limit > 0 && needed > t.mem_limit as i64)
+            || t.over_memory(usage, &res, needed).is_some()
+        {
+            make_room(t, &res, needed, now)?;
         }
     }
     Ok(res)
+}
+
+/// Over the key limit, a command is admitted only if every key it names already exists
+/// (overwrites). Out of line: the common write never gets here.
+#[cold]
+#[inline(never)]
+fn admit_overwrites(
+    t: &Target<'_>,
+    spec: &CommandSpec,
+    args: &[Bytes],
+    db: usize,
+    now: u64,
+) -> Result<(), CmdError> {
+    let positions = key_positions(spec, args);
+    let ks = t.data.db(db);
+    let mut txn = ks.txn(now, positions.iter().map(|&i| &args[i]));
+    if positions.iter().any(|&i| !txn.exists(&args[i])) {
+        return Err(t.refuse(Resource::Keys));
+    }
+    Ok(())
+}
+
+/// Over a memory limit: evicts by the policy until the write fits, or refuses it. Out of line:
+/// the common write never gets here.
+#[cold]
+#[inline(never)]
+fn make_room(t: &Target<'_>, res: &Reservation, needed: i64, now: u64) -> Result<(), CmdError> {
+    let usage = &t.data.usage;
+    // A write bigger than the whole limit can never fit: refuse it before evicting anything,
+    // rather than empty the data and refuse it anyway.
+    if t.mem_limit > 0 && needed > t.mem_limit as i64 {
+        return Err(t.refuse(Resource::Memory));
+    }
+    if t.server_limit > 0 && needed > t.server_limit as i64 {
+        return Err(t.refuse_memory(Over::Server));
+    }
+    let mut evicted = 0;
+    // Eviction only ever takes this data's own keys. Past the server's limit, it evicts only
+    // when its own data is at least the excess, so the write can fit: otherwise the room is
+    // held by others, and evicting would empty this tenant for a refusal anyway.
+    while let Some(over) = t.over_memory(usage, res, needed) {
+        let hopeless = matches!(over, Over::Server)
+            && usage.bytes.load(Relaxed) < t.server_bytes.total() + needed - t.server_limit as i64;
+        if hopeless
+            || t.policy == Eviction::NoEviction
+            || evicted >= MAX_EVICTIONS
+            || !t.data.evict_one(t.policy, EVICTION_SAMPLES, now)
+        {
+            return Err(t.refuse_memory(over));
+        }
+        evicted += 1;
+    }
+    Ok(())
 }

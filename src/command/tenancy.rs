@@ -97,10 +97,13 @@ pub fn check_bound(
     }
     // The ops/s quota: charged to tenant credentials, not to an admin looking in.
     if !is_admin && !spec.has(flags::RATE_EXEMPT) {
-        let now_ns = limiter_clock(server, session);
+        let now_ns = session.clock.since_start_ns();
         let ops = t.ops_limit();
         if ops > 0 {
-            if let Err(retry_ms) = t.limiter.admit(now_ns, ops, server.tenants.burst(ops)) {
+            if let Err(retry_ms) =
+                t.limiter
+                    .admit(now_ns, ops, server.tenants.burst(ops), server.workers == 1)
+            {
                 t.rejections.count(Resource::Ops);
                 // A refused connection waits its turn in the tenant's queue: the time the rate
                 // needs to admit every command its batch sent, admitted or refused, after the
@@ -110,7 +113,7 @@ pub fn check_bound(
                 // second.
                 let sent = 1 + u64::from(std::mem::take(&mut session.ops_admitted));
                 let turn = take_turn(t, session, now_ns, ops, sent);
-                let now = session.clock.last;
+                let now = session.clock.last();
                 let until = turn
                     .max(now + Duration::from_millis(retry_ms.max(1)))
                     .max(session.throttle_until.unwrap_or(now));
@@ -122,7 +125,7 @@ pub fn check_bound(
                 };
                 return Err(CmdError::err(Refusal(&t.id, &e).to_string()));
             }
-            t.meter.record(now_ns);
+            session.counters.metered += 1;
             session.ops_admitted = session.ops_admitted.saturating_add(1);
         }
     }
@@ -135,7 +138,7 @@ pub fn check_bound(
 /// finds the bucket drained), so half of what it sends is refused work; paced, its next batch
 /// arrives when the rate has room for it. A client that stays under the rate reserves from now
 /// on and waits only for what it ran.
-pub fn pace_admitted(server: &Server, session: &mut Session) {
+pub fn pace_admitted(session: &mut Session) {
     if session.paced_until_ns == 0 || session.ops_admitted == 0 || session.throttle_until.is_some()
     {
         return;
@@ -143,7 +146,7 @@ pub fn pace_admitted(server: &Server, session: &mut Session) {
     let Some(b) = session.tenant.as_ref() else {
         return;
     };
-    let now_ns = limiter_clock(server, session);
+    let now_ns = session.clock.since_start_ns();
     if now_ns >= session.paced_until_ns {
         session.paced_until_ns = 0;
         return;
@@ -167,17 +170,7 @@ const TURN_HORIZON_NS: u64 = 1_000_000_000;
 fn take_turn(t: &Tenant, session: &Session, now_ns: u64, ops: u64, commands: u64) -> Instant {
     let cost_ns = commands.saturating_mul(1_000_000_000 / ops.max(1));
     let end_ns = t.pacer.reserve(now_ns, cost_ns, TURN_HORIZON_NS);
-    session.clock.last + Duration::from_nanos(end_ns.saturating_sub(now_ns))
-}
-
-/// The batch's clock in ns since the server started: the time base of the rate limiter and
-/// the pacer.
-fn limiter_clock(server: &Server, session: &Session) -> u64 {
-    session
-        .clock
-        .last
-        .saturating_duration_since(server.started)
-        .as_nanos() as u64
+    session.clock.last() + Duration::from_nanos(end_ns.saturating_sub(now_ns))
 }
 
 /// Re-checks a bound connection's standing: its tenant still exists, and its token is still

@@ -54,7 +54,12 @@ pub async fn serve(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr)
     // leave a ghost entry holding a `maxclients` slot.
     let _registered = Registered(&server, id);
     let authenticated = !server.auth_required();
-    let session = Session::new(handle.clone(), server.storage.global.clone(), authenticated);
+    let session = Session::new(
+        handle.clone(),
+        server.storage.global.clone(),
+        authenticated,
+        server.started,
+    );
     run(&server, &mut stream, session).await;
     let _ = stream.shutdown().await;
 }
@@ -135,7 +140,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             );
             // Never held across an await: other connections' EXEC waits for it.
             session.release_gate();
-            tenancy::pace_admitted(server, &mut session);
+            tenancy::pace_admitted(&mut session);
             session.flush_counters(server);
             session.publish_state();
             let st = &handle.state;

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// What other connections can read about a client, and its kill switch. Fields that change per
@@ -226,6 +226,8 @@ pub struct Session {
     /// Close once the current replies are written (QUIT, SHUTDOWN, CLIENT KILL of self).
     pub closing: bool,
     pub clock: Clock,
+    /// When the server started: the time base of every batch's clock.
+    epoch: Instant,
     /// MULTI: the queued commands, once MULTI was called.
     pub multi: Option<Multi>,
     /// WATCHed keys, and the signal their keyspaces fire when one changes.
@@ -266,41 +268,54 @@ pub struct Session {
 
 /// The time source of one input batch. Clock reads are expensive enough to show in profiles
 /// (three per command cost ~9% of a pipelined GET), so a batch reads the wall clock once and
-/// each command reads the monotonic clock once: its end is the next command's start.
+/// each command reads the monotonic clock once: its end is the next command's start. Times are
+/// kept as integer nanoseconds from the batch's start, so the unix milliseconds expiry uses and
+/// the rate limiter's nanoseconds are a division and an add, not `Instant` arithmetic.
 pub struct Clock {
     base_unix_ms: u64,
+    /// When the batch began.
     base: Instant,
-    /// When the previous command finished (or the batch began).
-    pub last: Instant,
+    /// The batch's start in ns since the server started (the rate limiter's time base).
+    base_ns: u64,
+    /// From `base` to the end of the previous command (the current one's start), in ns.
+    elapsed_ns: u64,
 }
 
 impl Clock {
-    pub fn new() -> Clock {
+    /// A batch clock; `epoch` is when the server started.
+    pub fn new(epoch: Instant) -> Clock {
         let now = Instant::now();
         Clock {
             base_unix_ms: crate::storage::now_ms(),
             base: now,
-            last: now,
+            base_ns: now.saturating_duration_since(epoch).as_nanos() as u64,
+            elapsed_ns: 0,
         }
     }
 
     /// Unix milliseconds at the start of the current command.
     pub fn now_ms(&self) -> u64 {
-        self.base_unix_ms + self.last.duration_since(self.base).as_millis() as u64
+        self.base_unix_ms + self.elapsed_ns / 1_000_000
+    }
+
+    /// Nanoseconds since the server started, at the start of the current command.
+    pub fn since_start_ns(&self) -> u64 {
+        self.base_ns + self.elapsed_ns
+    }
+
+    /// The start of the current command.
+    pub fn last(&self) -> Instant {
+        self.base + Duration::from_nanos(self.elapsed_ns)
     }
 
     /// Marks the end of a command; returns its duration in microseconds.
     pub fn lap_us(&mut self) -> u64 {
-        let now = Instant::now();
-        let us = now.duration_since(self.last).as_micros() as u64;
-        self.last = now;
+        let elapsed = Instant::now()
+            .saturating_duration_since(self.base)
+            .as_nanos() as u64;
+        let us = elapsed.saturating_sub(self.elapsed_ns) / 1000;
+        self.elapsed_ns = elapsed;
         us
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -310,6 +325,8 @@ pub struct Counters {
     /// Commands run for the bound tenant, added to its meter once per batch (and before the
     /// connection re-binds).
     pub tenant_commands: u64,
+    /// Commands charged to the tenant's ops/s limit, added to its ops meter once per batch.
+    pub metered: u64,
     pub hits: u64,
     pub misses: u64,
     /// Per-command (registry id, calls, usec, failed) of this batch. A batch touches few
@@ -335,7 +352,12 @@ impl Counters {
 }
 
 impl Session {
-    pub fn new(handle: Arc<ClientHandle>, store: Arc<TenantData>, authenticated: bool) -> Self {
+    pub fn new(
+        handle: Arc<ClientHandle>,
+        store: Arc<TenantData>,
+        authenticated: bool,
+        epoch: Instant,
+    ) -> Self {
         let watch_signal = handle.state.watch.clone();
         Session {
             handle,
@@ -349,7 +371,8 @@ impl Session {
             store,
             reply_mode: ReplyMode::On,
             closing: false,
-            clock: Clock::new(),
+            clock: Clock::new(epoch),
+            epoch,
             throttle_until: None,
             ops_admitted: 0,
             paced_until_ns: 0,
@@ -471,7 +494,7 @@ impl Session {
 
     /// Starts an input batch: one wall-clock read for all its commands.
     pub fn begin_batch(&mut self) {
-        self.clock = Clock::new();
+        self.clock = Clock::new(self.epoch);
         self.ops_admitted = 0;
     }
 
@@ -537,8 +560,14 @@ impl Session {
 
     fn flush_tenant_commands(&mut self) {
         let n = std::mem::take(&mut self.counters.tenant_commands);
-        if let (Some(b), true) = (&self.tenant, n > 0) {
-            b.tenant.commands.fetch_add(n, Relaxed);
+        let metered = std::mem::take(&mut self.counters.metered);
+        if let Some(b) = &self.tenant {
+            if n > 0 {
+                b.tenant.commands.fetch_add(n, Relaxed);
+            }
+            if metered > 0 {
+                b.tenant.meter.record(self.clock.since_start_ns(), metered);
+            }
         }
     }
 

@@ -130,7 +130,10 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Admits one command at `now_ns` under `rate` ops/s with a burst of `burst` commands;
     /// on refusal, returns how long until one would be admitted, in ms (at least 1).
-    pub fn admit(&self, now_ns: u64, rate: u64, burst: u64) -> Result<(), u64> {
+    /// `exclusive`: no other thread admits meanwhile (the server runs one worker, and
+    /// handlers never await), so a plain store replaces the compare-and-swap, whose locked
+    /// instruction waits for the previous command's stores to drain.
+    pub fn admit(&self, now_ns: u64, rate: u64, burst: u64, exclusive: bool) -> Result<(), u64> {
         if rate == 0 {
             return Ok(());
         }
@@ -144,6 +147,10 @@ impl RateLimiter {
             if next - now_ns > allowance {
                 let wait_ns = next - now_ns - allowance;
                 return Err(wait_ns.div_ceil(1_000_000).max(1));
+            }
+            if exclusive {
+                self.tat.store(next, Relaxed);
+                return Ok(());
             }
             match self.tat.compare_exchange_weak(tat, next, Relaxed, Relaxed) {
                 Ok(_) => return Ok(()),
@@ -189,7 +196,8 @@ pub struct OpsMeter {
 }
 
 impl OpsMeter {
-    pub fn record(&self, now_ns: u64) {
+    /// Counts `n` commands admitted at `now_ns` (a batch's worth at once).
+    pub fn record(&self, now_ns: u64, n: u64) {
         let sec = now_ns / 1_000_000_000;
         let w = self.window.load(Relaxed);
         if w != sec {
@@ -204,7 +212,7 @@ impl OpsMeter {
                     .store(if sec == w + 1 { done } else { 0 }, Relaxed);
             }
         }
-        self.count.fetch_add(1, Relaxed);
+        self.count.fetch_add(n, Relaxed);
     }
 
     /// Commands admitted in the last complete second (or this one, if busier so far).
@@ -231,18 +239,20 @@ mod tests {
 
     #[test]
     fn gcra_admits_rate_plus_burst_then_refuses() {
-        let r = RateLimiter::default();
-        let t0 = 1_000_000_000;
-        // 10 ops/s with a burst of 5: five at once, then one every 100 ms.
-        for _ in 0..5 {
-            assert!(r.admit(t0, 10, 5).is_ok());
+        for exclusive in [false, true] {
+            let r = RateLimiter::default();
+            let t0 = 1_000_000_000;
+            // 10 ops/s with a burst of 5: five at once, then one every 100 ms.
+            for _ in 0..5 {
+                assert!(r.admit(t0, 10, 5, exclusive).is_ok());
+            }
+            let wait = r.admit(t0, 10, 5, exclusive).unwrap_err();
+            assert_eq!(wait, 100);
+            assert!(r.admit(t0 + 100_000_000, 10, 5, exclusive).is_ok());
+            assert!(r.admit(t0 + 100_000_000, 10, 5, exclusive).is_err());
+            // Unlimited.
+            assert!(r.admit(t0, 0, 0, exclusive).is_ok());
         }
-        let wait = r.admit(t0, 10, 5).unwrap_err();
-        assert_eq!(wait, 100);
-        assert!(r.admit(t0 + 100_000_000, 10, 5).is_ok());
-        assert!(r.admit(t0 + 100_000_000, 10, 5).is_err());
-        // Unlimited.
-        assert!(r.admit(t0, 0, 0).is_ok());
     }
 
     #[test]
@@ -252,7 +262,7 @@ mod tests {
         // Offer 20x the rate for 10 simulated seconds.
         for i in 0..(2000 * 10) {
             let now = 1_000_000_000 + i * 500_000; // every 0.5 ms
-            if r.admit(now, 100, 100).is_ok() {
+            if r.admit(now, 100, 100, false).is_ok() {
                 admitted += 1;
             }
         }
