@@ -72,6 +72,11 @@ pub enum Parsed {
 }
 
 impl RequestParser {
+    /// No request is partly walked.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_none()
+    }
+
     /// Bytes the buffer must reach for the pending request to make progress (a read-size hint).
     pub fn bytes_needed(&self) -> usize {
         self.pending.as_ref().map_or(0, |p| p.need)
@@ -163,6 +168,76 @@ impl RequestParser {
             p.ranges.iter().map(|&(s, e)| chunk.slice(s..e)).collect(),
         ))
     }
+}
+
+/// Looks ahead at the complete multibulk requests at the front of `buf`, up to `max` of them,
+/// without consuming anything: calls `f` with each one's second argument (the first key of
+/// most commands). Stops at the first thing it does not take for a plain complete request
+/// (inline command, partial frame, anything malformed), which the parser then judges as
+/// usual. Walks at most `PEEK_ARGS` arguments in all, so a huge request arriving over many
+/// reads is never walked again and again. Returns how many requests it walked.
+pub fn peek_first_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> usize {
+    let mut pos = 0;
+    let mut walked = 0;
+    let mut budget = PEEK_ARGS;
+    while walked < max && pos < buf.len() && buf[pos] == b'*' {
+        let Some((argc, mut at)) = peek_number(buf, pos + 1) else {
+            break;
+        };
+        let mut second = None;
+        let mut complete = true;
+        if argc > budget {
+            break;
+        }
+        budget -= argc;
+        for i in 0..argc {
+            let Some((len, data)) = buf
+                .get(at)
+                .filter(|&&c| c == b'$')
+                .and_then(|_| peek_number(buf, at + 1))
+            else {
+                complete = false;
+                break;
+            };
+            let end = data.saturating_add(len).saturating_add(2);
+            if end > buf.len() {
+                complete = false;
+                break;
+            }
+            if i == 1 {
+                second = Some(&buf[data..data + len]);
+            }
+            at = end;
+        }
+        if !complete {
+            break;
+        }
+        if let Some(arg) = second {
+            f(arg);
+        }
+        walked += 1;
+        pos = at;
+    }
+    walked
+}
+
+/// Most arguments `peek_first_args` walks in one call.
+const PEEK_ARGS: usize = 256;
+
+/// A small non-negative decimal ending in `\r\n` at `from`: its value and where the next
+/// line starts.
+fn peek_number(buf: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut n: usize = 0;
+    let mut i = from;
+    while i < buf.len() && i - from < 20 {
+        match buf[i] {
+            c @ b'0'..=b'9' => n = n.checked_mul(10)?.checked_add(usize::from(c - b'0'))?,
+            b'\r' if i > from && buf.get(i + 1) == Some(&b'\n') => return Some((n, i + 2)),
+            _ => return None,
+        }
+        i += 1;
+    }
+    None
 }
 
 enum Header {
@@ -565,5 +640,60 @@ mod tests {
         assert_eq!(parse_i64(b"-0"), None);
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+    }
+
+    fn peeked(buf: &[u8], max: usize) -> (usize, Vec<Vec<u8>>) {
+        let mut seen = Vec::new();
+        let n = peek_first_args(buf, max, |a| seen.push(a.to_vec()));
+        (n, seen)
+    }
+
+    #[test]
+    fn peek_walks_complete_requests_and_stops_at_anything_else() {
+        let two = b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n";
+        assert_eq!(peeked(two, 32), (2, vec![b"k1".to_vec(), b"k2".to_vec()]));
+        // At most `max` requests.
+        assert_eq!(peeked(two, 1), (1, vec![b"k1".to_vec()]));
+        // A one-argument request is walked but has no second argument.
+        assert_eq!(peeked(b"*1\r\n$4\r\nPING\r\n", 32), (1, vec![]));
+        // Binary and empty arguments are taken as they are.
+        assert_eq!(
+            peeked(
+                b"*2\r\n$3\r\nGET\r\n$0\r\n\r\n*2\r\n$3\r\nGET\r\n$3\r\na\r\n\r\n",
+                32
+            ),
+            (2, vec![b"".to_vec(), b"a\r\n".to_vec()])
+        );
+        // A request with more arguments than one walk takes ends it.
+        let mut big = b"*300\r\n".to_vec();
+        for _ in 0..300 {
+            big.extend_from_slice(b"$1\r\nk\r\n");
+        }
+        assert_eq!(peeked(&big, 32).0, 0);
+        let mut after = two.to_vec();
+        after.extend_from_slice(&big);
+        assert_eq!(peeked(&after, 32).0, 2);
+        // A partial request ends the walk; what came before it counts.
+        let mut partial = two.to_vec();
+        partial.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$5\r\nab");
+        assert_eq!(peeked(&partial, 32).0, 2);
+        // Inline commands, malformed headers and absurd lengths are left to the parser.
+        for bad in [
+            &b"GET k\r\n"[..],
+            b"*x\r\n",
+            b"*2\r\n$3\r\nGET\r\n:1\r\n",
+            b"*-1\r\n",
+            b"*2\r\n$99999999999999999999999\r\n",
+            b"*2\r\n$3\r\nGET\r\n$18446744073709551615\r\nk\r\n",
+            b"*2\r",
+            b"",
+        ] {
+            assert_eq!(
+                peeked(bad, 32),
+                (0, vec![]),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 }

@@ -12,9 +12,10 @@ use super::session::{ClientHandle, ReplyMode, Session};
 use super::Server;
 use crate::command::{dispatch, tenancy};
 use crate::config::params::{COB_NORMAL, COB_PUBSUB};
-use crate::protocol::request::{Limits, Parsed, RequestParser};
+use crate::protocol::request::{peek_first_args, Limits, Parsed, RequestParser};
 use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
+use crate::storage::keyspace::WARM_MAX;
 use crate::storage::now_ms;
 use crate::tenant::quota::Resource;
 use bytes::BytesMut;
@@ -370,6 +371,25 @@ enum Step {
     Overflow,
 }
 
+/// Before a pipelined batch runs: brings the first keys of its requests into the cache, so
+/// their misses overlap instead of stalling each command in turn (see `Keyspace::warm`).
+fn warm_keys(session: &Session, inbuf: &[u8]) {
+    let mut keys: [&[u8]; WARM_MAX] = [&[]; WARM_MAX];
+    let mut n = 0;
+    peek_first_args(inbuf, WARM_MAX, |k| {
+        // A pipeline on one hot key (LPUSH after LPUSH) has nothing to warm.
+        if n == 0 || keys[n - 1] != k {
+            keys[n] = k;
+            n += 1;
+        }
+    });
+    if n >= 2 {
+        if let Some(ks) = session.store.db_if_created(session.db) {
+            ks.warm(&keys[..n]);
+        }
+    }
+}
+
 /// Parses and executes the complete requests in `inbuf`, appending replies to `out`, until the
 /// input is used up, the output passes `FLUSH_AT`, or a framing error.
 fn process_input(
@@ -381,6 +401,9 @@ fn process_input(
     guard: &mut OutputGuard,
 ) -> Step {
     session.query = (inbuf.len(), inbuf.capacity() - inbuf.len());
+    if parser.is_idle() {
+        warm_keys(session, inbuf);
+    }
     loop {
         let limits = Limits {
             max_bulk_len: server.params.proto_max_bulk_len(),

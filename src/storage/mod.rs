@@ -130,6 +130,11 @@ impl TenantData {
         })
     }
 
+    /// Database `index` if something has created it (never creates it).
+    pub fn db_if_created(&self, index: usize) -> Option<&Arc<Keyspace>> {
+        self.dbs.get(index)?.get()
+    }
+
     /// Evicts one key of this tenant by `policy`, from a random non-empty database.
     pub fn evict_one(&self, policy: keyspace::Eviction, samples: usize, now: u64) -> bool {
         let dbs: Vec<&Arc<Keyspace>> = self.existing().filter(|ks| !ks.is_empty()).collect();
