@@ -1207,6 +1207,42 @@ fn object_freq_requires_an_lfu_policy() {
     assert!(after > before, "freq {before} -> {after}");
 }
 
+/// A pipelined batch's keys are looked up ahead of it to warm the cache (`Keyspace::warm`):
+/// that look ahead must not count as an access.
+#[test]
+fn a_pipelines_look_ahead_is_not_an_access() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _: () = cmd("CONFIG")
+        .arg(&["SET", "maxmemory-policy", "allkeys-lfu"])
+        .query(&mut c)
+        .unwrap();
+    set(&mut c, "a", "v");
+    set(&mut c, "b", "v");
+    let before = (
+        int(&mut c, cmd("OBJECT").arg("FREQ").arg("a")),
+        int(&mut c, cmd("OBJECT").arg("FREQ").arg("b")),
+    );
+    // TTL reads a key without touching its counter; fifty of them per batch, alternating keys
+    // so the batch has something to warm.
+    let mut p = redis::pipe();
+    for i in 0..50 {
+        p.cmd("TTL").arg(if i % 2 == 0 { "a" } else { "b" });
+    }
+    for _ in 0..5 {
+        let ttls: Vec<i64> = p.query(&mut c).unwrap();
+        assert!(ttls.iter().all(|&t| t == -1), "{ttls:?}");
+    }
+    let after = (
+        int(&mut c, cmd("OBJECT").arg("FREQ").arg("a")),
+        int(&mut c, cmd("OBJECT").arg("FREQ").arg("b")),
+    );
+    assert_eq!(before, after);
+    // A read does count (the first increments of a fresh key are certain).
+    let _: String = cmd("GET").arg("a").query(&mut c).unwrap();
+    assert!(int(&mut c, cmd("OBJECT").arg("FREQ").arg("a")) > before.0);
+}
+
 #[test]
 fn object_idletime_and_refcount() {
     let srv = TestServer::start();

@@ -401,7 +401,8 @@ fn process_input(
     guard: &mut OutputGuard,
 ) -> Step {
     session.query = (inbuf.len(), inbuf.capacity() - inbuf.len());
-    if parser.is_idle() {
+    // Nothing is looked up for a client that has not authenticated yet.
+    if parser.is_idle() && session.authenticated {
         warm_keys(session, inbuf);
     }
     loop {
