@@ -172,11 +172,15 @@ impl RequestParser {
 
 /// Looks ahead at the complete multibulk requests at the front of `buf`, up to `max` of them,
 /// without consuming anything: calls `f` with each one's second argument (the first key of
-/// most commands). Stops at the first thing it does not take for a plain complete request
+/// most commands), until `f` returns false. Stops at the first thing it does not take for a plain complete request
 /// (inline command, partial frame, anything malformed), which the parser then judges as
 /// usual. Walks at most `PEEK_ARGS` arguments in all, so a huge request arriving over many
 /// reads is never walked again and again. Returns how many requests it walked.
-pub fn peek_first_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8])) -> usize {
+pub fn peek_first_args<'a>(
+    buf: &'a [u8],
+    max: usize,
+    mut f: impl FnMut(&'a [u8]) -> bool,
+) -> usize {
     let mut pos = 0;
     let mut walked = 0;
     let mut budget = PEEK_ARGS;
@@ -212,11 +216,13 @@ pub fn peek_first_args<'a>(buf: &'a [u8], max: usize, mut f: impl FnMut(&'a [u8]
         if !complete {
             break;
         }
-        if let Some(arg) = second {
-            f(arg);
-        }
         walked += 1;
         pos = at;
+        if let Some(arg) = second {
+            if !f(arg) {
+                break;
+            }
+        }
     }
     walked
 }
@@ -644,7 +650,10 @@ mod tests {
 
     fn peeked(buf: &[u8], max: usize) -> (usize, Vec<Vec<u8>>) {
         let mut seen = Vec::new();
-        let n = peek_first_args(buf, max, |a| seen.push(a.to_vec()));
+        let n = peek_first_args(buf, max, |a| {
+            seen.push(a.to_vec());
+            true
+        });
         (n, seen)
     }
 
@@ -664,6 +673,16 @@ mod tests {
             ),
             (2, vec![b"".to_vec(), b"a\r\n".to_vec()])
         );
+        // The caller can end the walk.
+        let mut calls = 0;
+        assert_eq!(
+            peek_first_args(two, 32, |_| {
+                calls += 1;
+                false
+            }),
+            1
+        );
+        assert_eq!(calls, 1);
         // A request with more arguments than one walk takes ends it.
         let mut big = b"*300\r\n".to_vec();
         for _ in 0..300 {

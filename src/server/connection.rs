@@ -377,11 +377,14 @@ fn warm_keys(session: &Session, inbuf: &[u8]) {
     let mut keys: [&[u8]; WARM_MAX] = [&[]; WARM_MAX];
     let mut n = 0;
     peek_first_args(inbuf, WARM_MAX, |k| {
-        // A pipeline on one hot key (LPUSH after LPUSH) has nothing to warm.
-        if n == 0 || keys[n - 1] != k {
-            keys[n] = k;
-            n += 1;
+        if n > 0 && keys[n - 1] == k {
+            // A pipeline that opens with one key twice is taken for a pipeline on one hot key
+            // (LPUSH after LPUSH): nothing to warm, and no use walking the rest of it.
+            return n > 1;
         }
+        keys[n] = k;
+        n += 1;
+        true
     });
     if n >= 2 {
         if let Some(ks) = session.store.db_if_created(session.db) {
