@@ -172,9 +172,9 @@ impl RequestParser {
 
 /// Looks ahead at the complete multibulk requests at the front of `buf`, up to `max` of them,
 /// without consuming anything: calls `f` with each one's second argument (the first key of
-/// most commands), until `f` returns false. Stops at the first thing it does not take for a plain complete request
-/// (inline command, partial frame, anything malformed), which the parser then judges as
-/// usual. Walks at most `PEEK_ARGS` arguments in all, so a huge request arriving over many
+/// most commands), until `f` returns false. Stops at the first thing it does not take for a
+/// plain complete request (inline command, partial frame, anything malformed), which the
+/// parser then judges as usual. Walks at most `PEEK_ARGS` arguments in all, so a huge request arriving over many
 /// reads is never walked again and again. Returns how many requests it walked.
 pub fn peek_first_args<'a>(
     buf: &'a [u8],
@@ -231,7 +231,9 @@ pub fn peek_first_args<'a>(
 const PEEK_ARGS: usize = 256;
 
 /// A small non-negative decimal ending in `\r\n` at `from`: its value and where the next
-/// line starts.
+/// line starts. Its own loop rather than `find_crlf` + `parse_i64`: it runs for every header of
+/// every pipelined batch, and that pair measured slower here (SET -P 16 A/B, 5 rounds: 1.09×
+/// server CPU per request, within this machine's noise but not worth the risk).
 fn peek_number(buf: &[u8], from: usize) -> Option<(usize, usize)> {
     let mut n: usize = 0;
     let mut i = from;

@@ -327,6 +327,18 @@ impl Keyspace {
         }
     }
 
+    /// Locks the shards `want` names, in ascending order, so that two holders of several
+    /// shards can never deadlock.
+    fn lock_shards(&self, want: &[bool; SHARDS]) -> [Option<MutexGuard<'_, Shard>>; SHARDS] {
+        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
+        for (i, w) in want.iter().enumerate() {
+            if *w {
+                guards[i] = Some(self.shards[i].lock());
+            }
+        }
+        guards
+    }
+
     /// Opens a transaction over the shards holding `keys`, locked in ascending shard order so
     /// concurrent multi-key commands cannot deadlock.
     pub fn txn<'a, K: AsRef<[u8]>>(
@@ -338,15 +350,9 @@ impl Keyspace {
         for k in keys {
             want[self.shard_of(k.as_ref())] = true;
         }
-        let mut guards: [Option<MutexGuard<'a, Shard>>; SHARDS] = Default::default();
-        for (i, w) in want.iter().enumerate() {
-            if *w {
-                guards[i] = Some(self.shards[i].lock());
-            }
-        }
         Txn {
             ks: self,
-            guards,
+            guards: self.lock_shards(&want),
             now,
             delta: Delta::default(),
         }
@@ -362,14 +368,9 @@ impl Keyspace {
             *loc = self.locate(key);
             want[loc.shard] = true;
         }
-        // Every shard locked first, in ascending order: a lock per lookup would order each
-        // lookup's loads after the previous one's, which is what this is here to avoid.
-        let mut guards: [Option<MutexGuard<'_, Shard>>; SHARDS] = Default::default();
-        for (i, w) in want.iter().enumerate() {
-            if *w {
-                guards[i] = Some(self.shards[i].lock());
-            }
-        }
+        // Every shard locked first: a lock per lookup would order each lookup's loads after
+        // the previous one's, which is what this is here to avoid.
+        let guards = self.lock_shards(&want);
         let mut sum = 0u64;
         for (loc, key) in locs.iter().zip(keys) {
             let shard = guards[loc.shard].as_ref().expect("locked above");
