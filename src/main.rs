@@ -1,6 +1,7 @@
 //! The tenantkv binary: flags → config → logging → `server::run`.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use tenantkv::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -62,7 +63,11 @@ fn main() -> std::process::ExitCode {
     }
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(config.log.level.as_str()));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Colour only on a terminal: a log piped to a file or a collector stays plain text.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
 
     let workers = config.server.worker_threads();
     // One worker runs on the current-thread scheduler: it skips the work-stealing machinery

@@ -7,15 +7,25 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A running server; killed if a test panics before it exits, so no run leaves one behind.
+struct Server {
+    child: Child,
+    port: u16,
 }
 
-fn start(dir: &std::path::Path, port: u16) -> Child {
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts the binary on port 0 and learns the port it bound from its startup log line: a port
+/// picked by the test and released before the server binds it can be taken by another test's
+/// server in between.
+fn start(dir: &std::path::Path) -> Server {
     let config = dir.join("tenantkv.toml");
     std::fs::write(
         &config,
@@ -25,14 +35,38 @@ fn start(dir: &std::path::Path, port: u16) -> Child {
         ),
     )
     .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_tenantkv"))
-        .args(["--port", &port.to_string(), "--log-level", "warn"])
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantkv"))
+        .args(["--port", "0", "--log-level", "info"])
         .arg("--config")
         .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
-        .expect("the binary starts")
+        .expect("the binary starts");
+    // The log goes to stdout. A reader thread hands over the bound port and then keeps
+    // draining, so the server never blocks on a full pipe.
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Some(port) = listening_port(&line) {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    let mut server = Server { child, port: 0 };
+    server.port = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the server logs where it listens");
+    server
+}
+
+/// The port in the startup line `... tenantkv listening addr=127.0.0.1:<port>` (plain text:
+/// the log is coloured only on a terminal).
+fn listening_port(line: &str) -> Option<u16> {
+    let rest = &line[line.find("tenantkv listening")?..];
+    let addr = rest.split("addr=").nth(1)?.split_whitespace().next()?;
+    addr.rsplit(':').next()?.parse().ok()
 }
 
 fn connect(port: u16) -> TcpStream {
@@ -82,13 +116,12 @@ fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
 fn graceful_on(sig: &str) {
     let dir = std::env::temp_dir().join(format!("tenantkv-process-{sig}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let mut child = start(&dir, port);
-    let mut c = connect(port);
+    let mut server = start(&dir);
+    let mut c = connect(server.port);
     assert_eq!(request(&mut c, "PING"), "+PONG\r\n");
     assert_eq!(request(&mut c, "TENANT.CREATE acme"), "+OK\r\n");
-    signal(&child, sig);
-    let status = wait_exit(&mut child);
+    signal(&server.child, sig);
+    let status = wait_exit(&mut server.child);
     assert!(status.success(), "exit status {status:?}");
     // The open connection was closed by the server, not left hanging.
     let mut buf = [0u8; 1];
