@@ -40,12 +40,17 @@ pub struct Limits {
 #[derive(Debug, Default)]
 pub struct RequestParser {
     pending: Option<Pending>,
+    /// Ranges of the current request's arguments walked so far. Kept across requests: a
+    /// fresh vector per request was an allocation and a free per command.
+    ranges: Vec<(usize, usize)>,
 }
+
+/// Past this many ranges the kept vector is shrunk after use, so one huge request does not
+/// pin its ranges for the connection's life.
+const KEPT_RANGES: usize = 1024;
 
 #[derive(Debug, Clone)]
 struct Pending {
-    /// Ranges of the arguments walked so far.
-    ranges: Vec<(usize, usize)>,
     argc: usize,
     seen: usize,
     /// Offset of the next bulk header in the buffer.
@@ -98,17 +103,18 @@ impl RequestParser {
                     let _ = buf.split_to(consumed);
                     return Ok(Parsed::Empty);
                 }
-                Header::Start(argc, pos) => Pending {
-                    // Capped: argc is what the client claims, not what it has sent.
-                    ranges: Vec::with_capacity(argc.min(64)),
-                    argc,
-                    seen: 0,
-                    pos,
-                    need: pos,
-                    declared: 0,
-                    discarding: false,
-                    skip: 0,
-                },
+                Header::Start(argc, pos) => {
+                    self.ranges.clear();
+                    Pending {
+                        argc,
+                        seen: 0,
+                        pos,
+                        need: pos,
+                        declared: 0,
+                        discarding: false,
+                        skip: 0,
+                    }
+                }
             },
         };
         if p.skip > 0 {
@@ -132,7 +138,7 @@ impl RequestParser {
                     p.declared = p.declared.saturating_add(len as u64);
                     if !p.discarding && limits.max_request > 0 && p.declared > limits.max_request {
                         p.discarding = true;
-                        p.ranges = Vec::new();
+                        self.drop_ranges();
                     }
                     if p.discarding {
                         // Drop what was walked, then this argument's payload as it arrives.
@@ -153,7 +159,7 @@ impl RequestParser {
                         self.pending = Some(p);
                         return Ok(Parsed::Incomplete);
                     }
-                    p.ranges.push((data_start, data_start + len));
+                    self.ranges.push((data_start, data_start + len));
                     p.pos = end;
                     p.seen += 1;
                 }
@@ -162,11 +168,29 @@ impl RequestParser {
         if p.discarding {
             return Ok(Parsed::TooLarge);
         }
-        // Arguments are zero-copy slices of the received bytes.
-        let chunk = buf.split_to(p.pos).freeze();
-        Ok(Parsed::Command(
-            p.ranges.iter().map(|&(s, e)| chunk.slice(s..e)).collect(),
-        ))
+        // Arguments are zero-copy slices of the received bytes. The last one is the chunk
+        // itself, cut down: a slice and a drop of the chunk are an atomic increment and
+        // decrement of the buffer's count each.
+        let mut chunk = buf.split_to(p.pos).freeze();
+        let (last, rest) = self
+            .ranges
+            .split_last()
+            .expect("a started multibulk has arguments");
+        let mut args = Vec::with_capacity(self.ranges.len());
+        args.extend(rest.iter().map(|&(s, e)| chunk.slice(s..e)));
+        chunk.truncate(last.1);
+        chunk.advance(last.0);
+        args.push(chunk);
+        self.drop_ranges();
+        Ok(Parsed::Command(args))
+    }
+
+    /// Done with the current request's ranges.
+    fn drop_ranges(&mut self) {
+        self.ranges.clear();
+        if self.ranges.capacity() > KEPT_RANGES {
+            self.ranges.shrink_to(KEPT_RANGES);
+        }
     }
 }
 
