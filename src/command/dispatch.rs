@@ -176,12 +176,13 @@ fn unknown_command(args: &[Bytes]) -> CmdError {
     }
 }
 
-/// Runs one command for a session and returns its reply.
-pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: Vec<Bytes>) -> Reply {
+/// Runs one command for a session and returns its reply. `args` is left to the caller to
+/// reuse, emptied when the command kept it (queued in MULTI).
+pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: &mut Vec<Bytes>) -> Reply {
     session.counters.commands += 1;
-    let reply = match check(server, session, &args) {
+    let reply = match check(server, session, args) {
         Ok(id) if session.multi.is_some() && !controls_transaction(id) => {
-            queue(server, session, id, args)
+            queue(server, session, id, std::mem::take(args))
         }
         Ok(id) => run(server, session, id, args),
         Err((id, e)) => {
@@ -254,7 +255,7 @@ pub fn run_queued(
     args: Vec<Bytes>,
 ) -> Reply {
     session.counters.commands += 1;
-    let reply = run(server, session, id, args);
+    let reply = run(server, session, id, &args);
     if let Reply::Error(e) = &reply {
         count_error(session, e);
     }
@@ -295,12 +296,16 @@ fn check(
     Ok(id)
 }
 
-fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>) -> Reply {
+fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -> Reply {
     let entry = &REGISTRY.entries[id];
     // Admins in the global context may name tenant keys by their global names.
+    let rewritten;
     let (resolved, args) = if session.tenant.is_none() {
-        match tenancy::resolve_global_names(server, entry.spec, &args, session.db) {
-            Ok(Some((store, rewritten))) => (Some(store), rewritten),
+        match tenancy::resolve_global_names(server, entry.spec, args, session.db) {
+            Ok(Some((store, a))) => {
+                rewritten = a;
+                (Some(store), &rewritten[..])
+            }
             Ok(None) => (None, args),
             Err(e) => return Reply::Error(e),
         }
@@ -320,7 +325,7 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
         let tenant = resolved
             .as_ref()
             .or(session.tenant.as_ref().map(|b| &b.tenant));
-        match quota::admit(server, tenant, entry.spec, &args, session.db, now) {
+        match quota::admit(server, tenant, entry.spec, args, session.db, now) {
             Err(e) => {
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
                 return Reply::Error(e);
@@ -337,7 +342,7 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: Vec<Bytes>)
         spec: entry.spec,
         resolved,
     };
-    let reply = handler(&mut ctx, &args).unwrap_or_else(Reply::Error);
+    let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
     let usec = ctx.session.clock.lap_us();
     let counters = &mut ctx.session.counters;
     counters.record_call(id, usec, reply.is_error());

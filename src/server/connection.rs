@@ -234,13 +234,13 @@ async fn wait_blocked(
                 // Leave the queues before running again: the retry registers afresh if it
                 // has to wait once more.
                 let mut b = session.blocked.take().expect("blocked");
-                let (args, deadline) = (std::mem::take(&mut b.args), b.deadline);
+                let (mut args, deadline) = (std::mem::take(&mut b.args), b.deadline);
                 let keys = b.keys.clone();
                 b.served = true;
                 drop(b);
                 session.begin_batch();
                 session.rewoken = true;
-                let reply = dispatch::dispatch(server, session, args);
+                let reply = dispatch::dispatch(server, session, &mut args);
                 session.rewoken = false;
                 session.release_gate();
                 session.flush_counters(server);
@@ -419,8 +419,9 @@ fn process_input(
             },
         };
         match parser.next(inbuf, limits) {
-            Ok(Parsed::Command(args)) => {
-                let reply = dispatch::dispatch(server, session, args);
+            Ok(Parsed::Command(mut args)) => {
+                let reply = dispatch::dispatch(server, session, &mut args);
+                parser.recycle(args);
                 if session.blocked.is_some() {
                     // The reply comes when the wait ends; later input waits for it.
                     return Step::Blocked;
