@@ -347,12 +347,23 @@ impl Keyspace {
         keys: impl IntoIterator<Item = K>,
     ) -> Txn<'a> {
         let mut want = [false; SHARDS];
+        let (mut wanted, mut last) = (0, 0);
         for k in keys {
-            want[self.shard_of(k.as_ref())] = true;
+            let i = self.shard_of(k.as_ref());
+            if !want[i] {
+                want[i] = true;
+                wanted += 1;
+                last = i;
+            }
         }
+        let guards = if wanted == 1 {
+            Guards::One(last, self.shards[last].lock())
+        } else {
+            Guards::Many(self.lock_shards(&want))
+        };
         Txn {
             ks: self,
-            guards: self.lock_shards(&want),
+            guards,
             now,
             delta: Delta::default(),
         }
@@ -617,17 +628,41 @@ impl Keyspace {
 /// All reads and writes of keys go through here, so expiry and accounting are never skipped.
 pub struct Txn<'a> {
     ks: &'a Keyspace,
-    guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
+    guards: Guards<'a>,
     pub now: u64,
     delta: Delta,
+}
+
+/// The shards a transaction holds. Most commands name one key, or keys of one shard: for
+/// them one guard, not an array of sixteen to fill, walk and drop (callgrind, SET -P 16: 220
+/// of ~4100 instructions per command went to the array).
+enum Guards<'a> {
+    One(usize, MutexGuard<'a, Shard>),
+    Many([Option<MutexGuard<'a, Shard>>; SHARDS]),
+}
+
+impl<'a> Guards<'a> {
+    fn get_mut(&mut self, i: usize) -> Option<&mut Shard> {
+        match self {
+            Guards::One(j, g) if *j == i => Some(g),
+            Guards::One(..) => None,
+            Guards::Many(all) => all[i].as_deref_mut(),
+        }
+    }
+
+    fn for_each(&mut self, mut f: impl FnMut(&mut Shard)) {
+        match self {
+            Guards::One(_, g) => f(g),
+            Guards::Many(all) => all.iter_mut().flatten().for_each(|g| f(g)),
+        }
+    }
 }
 
 impl Drop for Txn<'_> {
     fn drop(&mut self) {
         // Runs before the guards are released, so totals never lag an unlocked shard.
-        for shard in self.guards.iter_mut().flatten() {
-            settle_table(shard, &mut self.delta);
-        }
+        let delta = &mut self.delta;
+        self.guards.for_each(|shard| settle_table(shard, delta));
         self.ks.publish(&self.delta);
         let mut touched = std::mem::take(&mut self.delta.touched);
         touched.sort_unstable();
@@ -652,8 +687,9 @@ impl<'a> Txn<'a> {
     }
 
     fn parts(&mut self, i: usize) -> (&mut Shard, &mut Delta) {
-        let shard = self.guards[i]
-            .as_deref_mut()
+        let shard = self
+            .guards
+            .get_mut(i)
             .expect("command touched a key outside its declared key set");
         (shard, &mut self.delta)
     }
