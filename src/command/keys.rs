@@ -17,6 +17,7 @@ pub fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
 }
 
 /// How many key arguments a call has, without allocating (the quota check runs per write).
+#[inline]
 pub fn key_count(spec: &CommandSpec, args: &[Bytes]) -> usize {
     // Most commands name one key at a fixed position: answered without walking the spec.
     if let [KeySpec {
@@ -27,6 +28,11 @@ pub fn key_count(spec: &CommandSpec, args: &[Bytes]) -> usize {
     {
         return usize::from(*i > 0 && (*i as usize) < args.len());
     }
+    count_walked(spec, args)
+}
+
+#[inline(never)]
+fn count_walked(spec: &CommandSpec, args: &[Bytes]) -> usize {
     let mut n = 0;
     visit_keys(spec, args, |_| n += 1);
     n

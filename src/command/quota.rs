@@ -91,7 +91,8 @@ struct Target<'a> {
     tenant: Option<&'a Tenant>,
     key_limit: u64,
     mem_limit: u64,
-    policy: Eviction,
+    /// The server, for the global context's `maxmemory-policy` (read only when evicting).
+    server: &'a Server,
     /// The server's `maxmemory` (0 = none) and every store's bytes together.
     server_limit: u64,
     server_bytes: &'a ServerBytes,
@@ -108,6 +109,20 @@ enum Over {
 }
 
 impl Target<'_> {
+    /// The eviction policy: the tenant's own, or the server's `maxmemory-policy`.
+    fn policy(&self) -> Eviction {
+        match self.tenant {
+            Some(t) => t.storage_limits().2,
+            None => Eviction::parse(
+                &self
+                    .server
+                    .params
+                    .get("maxmemory-policy")
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
     fn over_memory(&self, usage: &Usage, res: &Reservation, needed: i64) -> Option<Over> {
         if self.mem_limit > 0
             && usage.bytes.load(Relaxed) + res.bytes_in_flight(usage) > self.mem_limit as i64
@@ -168,13 +183,13 @@ pub fn admit(
     let shared = server.workers > 1;
     let target = match tenant {
         Some(t) => {
-            let (key_limit, mem_limit, policy) = t.storage_limits();
+            let (key_limit, mem_limit) = t.quota_limits();
             Target {
                 data: &t.data,
                 tenant: Some(t),
                 key_limit,
                 mem_limit,
-                policy,
+                server,
                 server_limit,
                 server_bytes,
                 max_bulk,
@@ -185,13 +200,12 @@ pub fn admit(
             if server_limit == 0 {
                 return Ok(None);
             }
-            let policy = server.params.get("maxmemory-policy").unwrap_or_default();
             Target {
                 data: &server.storage.global,
                 tenant: None,
                 key_limit: 0,
                 mem_limit: 0,
-                policy: Eviction::parse(&policy),
+                server,
                 server_limit,
                 server_bytes,
                 max_bulk,
@@ -209,29 +223,35 @@ pub fn admit(
 }
 
 /// Logs once when a tenant's memory or keys pass `WARN_PERCENT` of the limit.
+#[inline]
 fn warn_on_crossing(t: &Tenant, target: &Target<'_>) {
     let usage = &target.data.usage;
-    let checks = [
-        (
-            Resource::Memory,
-            usage.bytes.load(Relaxed),
-            target.mem_limit,
-        ),
-        (Resource::Keys, usage.keys.load(Relaxed), target.key_limit),
-    ];
-    for (r, used, limit) in checks {
-        if t.warnings.observe(r, used.max(0) as u64, limit) {
-            tracing::warn!(
-                tenant = %t.id,
-                resource = r.name(),
-                used,
-                limit,
-                "tenant passed {}% of its {} limit",
-                WARN_PERCENT,
-                r.name()
-            );
-        }
+    let bytes = usage.bytes.load(Relaxed);
+    if t.warnings
+        .observe(Resource::Memory, bytes.max(0) as u64, target.mem_limit)
+    {
+        log_crossing(t, Resource::Memory, bytes, target.mem_limit);
     }
+    let keys = usage.keys.load(Relaxed);
+    if t.warnings
+        .observe(Resource::Keys, keys.max(0) as u64, target.key_limit)
+    {
+        log_crossing(t, Resource::Keys, keys, target.key_limit);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn log_crossing(t: &Tenant, r: Resource, used: i64, limit: u64) {
+    tracing::warn!(
+        tenant = %t.id,
+        resource = r.name(),
+        used,
+        limit,
+        "tenant passed {}% of its {} limit",
+        WARN_PERCENT,
+        r.name()
+    );
 }
 
 /// What a write may add beyond its keys' table slots: its argument bytes, or what the command
@@ -316,6 +336,7 @@ fn make_room(t: &Target<'_>, res: &Reservation, needed: i64, now: u64) -> Result
     if t.server_limit > 0 && needed > t.server_limit as i64 {
         return Err(t.refuse_memory(Over::Server));
     }
+    let policy = t.policy();
     let mut evicted = 0;
     // Eviction only ever takes this data's own keys. Past the server's limit, it evicts only
     // when its own data is at least the excess, so the write can fit: otherwise the room is
@@ -324,9 +345,9 @@ fn make_room(t: &Target<'_>, res: &Reservation, needed: i64, now: u64) -> Result
         let hopeless = matches!(over, Over::Server)
             && usage.bytes.load(Relaxed) < t.server_bytes.total() + needed - t.server_limit as i64;
         if hopeless
-            || t.policy == Eviction::NoEviction
+            || policy == Eviction::NoEviction
             || evicted >= MAX_EVICTIONS
-            || !t.data.evict_one(t.policy, EVICTION_SAMPLES, now)
+            || !t.data.evict_one(policy, EVICTION_SAMPLES, now)
         {
             return Err(t.refuse_memory(over));
         }

@@ -175,8 +175,23 @@ fn take_turn(t: &Tenant, session: &Session, now_ns: u64, ops: u64, commands: u64
 
 /// Re-checks a bound connection's standing: its tenant still exists, and its token is still
 /// valid (not revoked: the tenant's credential epoch moved; not expired). A lost credential
-/// unbinds the connection, which is then no longer authenticated.
+/// unbinds the connection, which is then no longer authenticated. Inline: per command, this
+/// is three loads and compares; the rest is out of line.
+#[inline]
 fn refresh(server: &Server, session: &mut Session, now: u64) -> Result<(), CmdError> {
+    let Some(b) = session.tenant.as_ref() else {
+        return Ok(());
+    };
+    let expired = b.expires_at != 0 && now >= b.expires_at;
+    if !b.tenant.is_deleted() && b.tenant.epoch() == b.epoch && !expired {
+        return Ok(());
+    }
+    refresh_changed(server, session, now)
+}
+
+#[cold]
+#[inline(never)]
+fn refresh_changed(server: &Server, session: &mut Session, now: u64) -> Result<(), CmdError> {
     let Some(b) = session.tenant.as_mut() else {
         return Ok(());
     };

@@ -102,8 +102,9 @@ pub struct Manager {
     tiers: BTreeMap<String, Tier>,
     default_tier: String,
     max_tenants: usize,
-    /// Seconds of a tenant's ops/s limit it may spend at once.
-    burst_seconds: f64,
+    /// Microseconds of a tenant's ops/s limit it may spend at once (integer: the burst is
+    /// worked out per command).
+    burst_micros: u64,
     /// The server's database count: the most a tenant can be given.
     databases: usize,
     storage: Arc<Storage>,
@@ -162,7 +163,7 @@ impl Manager {
             tiers,
             default_tier: cfg.default_tier.clone(),
             max_tenants: cfg.max_tenants,
-            burst_seconds: cfg.ops_burst_seconds.max(0.0),
+            burst_micros: (cfg.ops_burst_seconds.max(0.0) * 1e6).round() as u64,
             databases,
             storage,
             admin_names: admin_names.into_iter().collect(),
@@ -208,7 +209,7 @@ impl Manager {
 
     /// The burst (in commands) of a tenant limited to `ops` per second.
     pub fn burst(&self, ops: u64) -> u64 {
-        ((ops as f64 * self.burst_seconds) as u64).max(1)
+        (ops.saturating_mul(self.burst_micros) / 1_000_000).max(1)
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Tenant>> {

@@ -256,6 +256,11 @@ impl Tenant {
         self.record.read().limits
     }
 
+    /// The key and memory limits (0 = unlimited), lock-free: what every write checks.
+    pub fn quota_limits(&self) -> (u64, u64) {
+        (self.key_limit.load(Relaxed), self.mem_limit.load(Relaxed))
+    }
+
     /// The key and memory limits (0 = unlimited) and the eviction policy, lock-free.
     pub fn storage_limits(&self) -> (u64, u64, Eviction) {
         let policy = match self.eviction.load(Relaxed) {

@@ -74,6 +74,7 @@ pub const WARN_PERCENT: u64 = 80;
 
 impl Warnings {
     /// Records `used` against `limit` for `r` (Memory or Keys); true on an upward crossing.
+    #[inline]
     pub fn observe(&self, r: Resource, used: u64, limit: u64) -> bool {
         let slot = match r {
             Resource::Memory => 0,
