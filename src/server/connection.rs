@@ -142,6 +142,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             // Never held across an await: other connections' EXEC waits for it.
             session.release_gate();
             tenancy::pace_admitted(&mut session);
+            session.pipelining = session.counters.commands > 1 || !inbuf.is_empty();
             session.flush_counters(server);
             session.publish_state();
             let st = &handle.state;
@@ -405,7 +406,7 @@ fn process_input(
 ) -> Step {
     session.query = (inbuf.len(), inbuf.capacity() - inbuf.len());
     // Nothing is looked up for a client that has not authenticated yet.
-    if parser.is_idle() && session.authenticated {
+    if parser.is_idle() && session.authenticated && session.pipelining {
         warm_keys(session, inbuf);
     }
     loop {

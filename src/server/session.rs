@@ -264,6 +264,11 @@ pub struct Session {
     /// The command sent its reply through the Pub/Sub outbox ((P)(UN)SUBSCRIBE send one
     /// frame per name): there is no other reply to write.
     pub no_reply: bool,
+    /// The previous input batch ran more than one command or left part of a request unread
+    /// (true until a batch says otherwise). Only then is the next batch's look ahead worth
+    /// walking: a client that sends one command per round trip never has two keys to warm
+    /// together.
+    pub pipelining: bool,
 }
 
 /// The time source of one input batch. Clock reads are expensive enough to show in profiles
@@ -388,6 +393,7 @@ impl Session {
             counters: Counters::default(),
             pubsub: None,
             no_reply: false,
+            pipelining: true,
         }
     }
 
