@@ -16,7 +16,6 @@ set -euo pipefail
 test=$1 depth=$2 requests=$3 bin=$4
 shift 4
 modes=("${@:-global}")
-[[ ${#modes[@]} -gt 0 ]] || modes=(global)
 command -v valgrind >/dev/null || { echo "needs valgrind (callgrind)" >&2; exit 1; }
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))

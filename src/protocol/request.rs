@@ -49,7 +49,7 @@ pub struct RequestParser {
 
 /// Past this many ranges (or arguments) a kept vector is shrunk or let go after use, so one
 /// huge request does not pin its memory for the connection's life.
-const KEPT_RANGES: usize = 1024;
+const KEPT_CAPACITY: usize = 1024;
 
 #[derive(Debug, Clone)]
 struct Pending {
@@ -192,7 +192,7 @@ impl RequestParser {
     /// request reuses its allocation (one allocation and one free fewer per command).
     pub fn recycle(&mut self, mut args: Vec<Bytes>) {
         args.clear();
-        if args.capacity() <= KEPT_RANGES {
+        if args.capacity() <= KEPT_CAPACITY {
             self.spare = args;
         }
     }
@@ -200,8 +200,8 @@ impl RequestParser {
     /// Done with the current request's ranges.
     fn drop_ranges(&mut self) {
         self.ranges.clear();
-        if self.ranges.capacity() > KEPT_RANGES {
-            self.ranges.shrink_to(KEPT_RANGES);
+        if self.ranges.capacity() > KEPT_CAPACITY {
+            self.ranges.shrink_to(KEPT_CAPACITY);
         }
     }
 }
@@ -528,7 +528,7 @@ mod tests {
             "the recycled vector holds the next request"
         );
         // A request of many arguments leaves no big vector behind.
-        let n = 5 * KEPT_RANGES;
+        let n = 5 * KEPT_CAPACITY;
         let mut wire = format!("*{n}\r\n").into_bytes();
         for _ in 0..n {
             wire.extend_from_slice(b"$1\r\nx\r\n");
@@ -537,8 +537,8 @@ mod tests {
         let big = command(&mut p, &mut buf);
         assert_eq!(big.len(), n);
         p.recycle(big);
-        assert!(p.spare.capacity() <= KEPT_RANGES);
-        assert!(p.ranges.capacity() <= KEPT_RANGES);
+        assert!(p.spare.capacity() <= KEPT_CAPACITY);
+        assert!(p.ranges.capacity() <= KEPT_CAPACITY);
     }
 
     #[test]
