@@ -683,6 +683,39 @@ fn config_get_glob_pattern() {
 }
 
 #[test]
+fn config_hidden_parameters_answer_by_name_only() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    // Redis's debugging knobs: test suites read and set them by name; globs never list them.
+    for (name, default) in [
+        ("key-load-delay", "0"),
+        ("rdb-key-save-delay", "0"),
+        ("loading-process-events-interval-bytes", "2097152"),
+        ("watchdog-period", "0"),
+        ("use-exit-on-panic", "no"),
+    ] {
+        assert_eq!(config_value(&mut c, name), default, "{name}");
+        assert!(
+            config_get(&mut c, &["*"]).iter().all(|(n, _)| n != name),
+            "{name} listed by *"
+        );
+    }
+    config_set(&mut c, &[("key-load-delay", "-5")]);
+    assert_eq!(config_value(&mut c, "key-load-delay"), "-5");
+    let err = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("loading-process-events-interval-bytes")
+        .arg("1023")
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("argument must be between 1024 and 2147483647 inclusive"),
+        "{err}"
+    );
+}
+
+#[test]
 fn config_get_multiple_patterns_reports_each_parameter_once() {
     let srv = TestServer::start();
     let mut c = srv.client();

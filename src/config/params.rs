@@ -120,6 +120,9 @@ pub struct ParamSpec {
     pub access: Access,
     /// The value is a secret: the command layer should redact it from SLOWLOG and MONITOR.
     pub sensitive: bool,
+    /// Redis's `HIDDEN_CONFIG` (debugging knobs): answered when asked for by name, never
+    /// listed by a glob such as `CONFIG GET *`.
+    pub hidden: bool,
 }
 
 const fn row(name: &'static str, kind: Kind, default: &'static str) -> ParamSpec {
@@ -130,6 +133,7 @@ const fn row(name: &'static str, kind: Kind, default: &'static str) -> ParamSpec
         default,
         access: Access::Mutable,
         sensitive: false,
+        hidden: false,
     }
 }
 
@@ -193,6 +197,13 @@ impl ParamSpec {
     const fn sensitive(self) -> ParamSpec {
         ParamSpec {
             sensitive: true,
+            ..self
+        }
+    }
+
+    const fn hidden(self) -> ParamSpec {
+        ParamSpec {
+            hidden: true,
             ..self
         }
     }
@@ -484,6 +495,19 @@ pub static PARAMS: &[ParamSpec] = &[
     int("cluster-announce-bus-port", 0, 65535, "0"),
     int("cluster-announce-tls-port", 0, 65535, "0"),
     one_of("cluster-preferred-endpoint-type", ENDPOINT_TYPES, "ip"),
+    // Debugging knobs Redis hides from globs; test suites set and read them by name. They
+    // slow loading and saving in Redis, which tenantkv does not do, so they tune nothing here.
+    int("key-load-delay", INT_MIN, INT_MAX, "0").hidden(),
+    int("rdb-key-save-delay", INT_MIN, INT_MAX, "0").hidden(),
+    int(
+        "loading-process-events-interval-bytes",
+        1024,
+        INT_MAX,
+        "2097152",
+    )
+    .hidden(),
+    int("watchdog-period", 0, INT_MAX, "0").hidden(),
+    yes_no("use-exit-on-panic", false).hidden(),
 ];
 
 /// Classes of [`Params::output_buffer_limit`], in `client-output-buffer-limit` order.
@@ -657,7 +681,7 @@ impl Params {
                 }
                 continue;
             }
-            for (idx, spec) in PARAMS.iter().enumerate() {
+            for (idx, spec) in PARAMS.iter().enumerate().filter(|(_, s)| !s.hidden) {
                 for name in std::iter::once(spec.name).chain(spec.alias) {
                     if glob::matches(pattern, name.as_bytes(), true) && !seen(&out, name.as_bytes())
                     {
@@ -1543,10 +1567,21 @@ mod tests {
         assert!(get(&p, &["nope"]).is_empty());
         assert!(get(&p, &["nope*"]).is_empty());
         assert_eq!(names_of(&get(&p, &["h?"])), ["hz"]);
+        let hidden = PARAMS.iter().filter(|s| s.hidden).count();
+        assert!(hidden > 0);
         assert_eq!(
             get(&p, &["*"]).len(),
-            p.names().count(),
-            "`*` reports every name and alias"
+            p.names().count() - hidden,
+            "`*` reports every name and alias but the hidden ones"
+        );
+        // A hidden parameter is answered by name only, under the asked spelling.
+        assert!(names_of(&get(&p, &["*"]))
+            .iter()
+            .all(|n| *n != "key-load-delay"));
+        assert!(get(&p, &["key-load-*"]).is_empty());
+        assert_eq!(
+            get(&p, &["KEY-LOAD-DELAY"]),
+            [("KEY-LOAD-DELAY".to_string(), "0".to_string())]
         );
         assert_eq!(names_of(&get(&p, &["[s]ave"])), ["save"]);
     }
