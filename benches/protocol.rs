@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use tenantkv::command::{dispatch, registry::REGISTRY};
 use tenantkv::config::Config;
-use tenantkv::protocol::request::{Limits, Parsed, RequestParser};
+use tenantkv::protocol::request::{unborrow, Limits, Parsed, RequestParser};
 use tenantkv::protocol::{encode, Proto, Reply};
 use tenantkv::server::session::{ClientHandle, Session};
 
@@ -42,10 +42,13 @@ fn parse(c: &mut Criterion) {
             let mut buf = BytesMut::from(&input[..]);
             let mut p = RequestParser::default();
             let mut n = 0;
-            while let Ok(Parsed::Command(args)) = p.next(&mut buf, LIMITS) {
-                n += args.len();
+            while let Ok(Parsed::Command) = p.next(&mut buf, LIMITS) {
                 // As the connection does: the next request reuses the vector.
-                p.recycle(args);
+                let mut args = p.take_spare();
+                p.args(&buf, &mut args);
+                n += args.len();
+                p.keep_spare(unborrow(args));
+                p.consume(&mut buf);
             }
             black_box(n)
         })
@@ -55,7 +58,9 @@ fn parse(c: &mut Criterion) {
         b.iter(|| {
             let mut buf = BytesMut::from(&inline[..]);
             let mut p = RequestParser::default();
-            while let Ok(Parsed::Command(args)) = p.next(&mut buf, LIMITS) {
+            while let Ok(Parsed::Command) = p.next(&mut buf, LIMITS) {
+                let mut args = Vec::new();
+                p.args(&buf, &mut args);
                 black_box(args);
             }
         })
@@ -103,17 +108,14 @@ fn dispatch_bench(c: &mut Criterion) {
     let server = running.server.clone();
     let handle = Arc::new(ClientHandle::new(1, "bench".into(), "bench".into(), 0));
     let mut session = Session::new(handle, server.storage.global.clone(), true, server.started);
-    let set: Vec<Bytes> = ["SET", "key:000000000042", "xxx"]
-        .iter()
-        .map(|s| Bytes::from_static(s.as_bytes()))
-        .collect();
-    let get: Vec<Bytes> = set[..2].to_vec();
+    let set: [&[u8]; 3] = [b"SET", b"key:000000000042", b"xxx"];
+    let get = &set[..2];
     let mut g = c.benchmark_group("dispatch");
     g.bench_function("SET", |b| {
-        b.iter(|| black_box(dispatch::dispatch(&server, &mut session, &mut set.clone())))
+        b.iter(|| black_box(dispatch::dispatch(&server, &mut session, &set)))
     });
     g.bench_function("GET", |b| {
-        b.iter(|| black_box(dispatch::dispatch(&server, &mut session, &mut get.clone())))
+        b.iter(|| black_box(dispatch::dispatch(&server, &mut session, get)))
     });
     g.finish();
     running.shutdown();

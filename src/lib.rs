@@ -8,7 +8,7 @@
 //! - `server/`: the TCP listener, one task per connection (`connection`), per-connection state
 //!   (`session`), background tasks (active expiry) and graceful shutdown.
 //! - `protocol/`: request framing (`request`: one header walk that enforces Redis's limits and
-//!   yields zero-copy arguments; `redis-protocol` is its test oracle), the typed `Reply` and its
+//!   yields arguments borrowed from the read buffer; `redis-protocol` is its test oracle), the typed `Reply` and its
 //!   RESP2/RESP3 encoder, argument parsing helpers, and the error texts (`error`).
 //! - `command/`: the command table (`spec`, with each row's docs syntax parsed by `syntax`),
 //!   the key-spec interpreter (`keys`), the `registry` joining all family tables, the single

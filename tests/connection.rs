@@ -949,6 +949,23 @@ fn client_info_describes_only_this_connection() {
 }
 
 #[test]
+fn query_buffer_is_let_go_after_a_big_request() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let big = vec![b'x'; 8 * 1024 * 1024];
+    let _: () = redis::cmd("SET").arg("k").arg(&big).query(&mut c).unwrap();
+    let got: Vec<u8> = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(got.len(), big.len());
+    // Requests are read in place: the buffer that held 8 MB goes once it is used up, and
+    // later requests (which would reclaim its room) run in a small one.
+    for i in 0..2000 {
+        let info = client_info(&mut c);
+        let rbs: usize = field(&info, "rbs").parse().unwrap();
+        assert!(rbs <= 64 * 1024, "request {i}: {info}");
+    }
+}
+
+#[test]
 fn client_info_is_verbatim_in_resp3_and_bulk_in_resp2() {
     let srv = TestServer::start();
     let mut raw = srv.raw();

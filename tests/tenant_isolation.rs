@@ -38,7 +38,6 @@
 //! it are `#[ignore]`d with the reason; they are never weakened.
 mod common;
 
-use bytes::Bytes;
 use common::TestServer;
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -657,7 +656,7 @@ fn argcs(spec: &CommandSpec, extra: usize) -> Vec<usize> {
 }
 
 fn positions(spec: &CommandSpec, args: &Cmd) -> Vec<usize> {
-    let b: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.clone())).collect();
+    let b: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
     key_positions(spec, &b)
 }
 

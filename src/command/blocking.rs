@@ -27,8 +27,8 @@ pub struct MultiPop {
     pub count: usize,
 }
 
-pub fn multi_pop_args(a: &[Bytes], first: usize, ends: [&str; 2]) -> Result<MultiPop, CmdError> {
-    let numkeys = match crate::protocol::request::parse_i64(&a[first]) {
+pub fn multi_pop_args(a: &[&[u8]], first: usize, ends: [&str; 2]) -> Result<MultiPop, CmdError> {
+    let numkeys = match crate::protocol::request::parse_i64(a[first]) {
         Some(n) if n >= 1 => n as usize,
         _ => return Err(CmdError::err("ERR numkeys should be greater than 0")),
     };
@@ -36,9 +36,9 @@ pub fn multi_pop_args(a: &[Bytes], first: usize, ends: [&str; 2]) -> Result<Mult
         Some(i) if i < a.len() => i,
         _ => return Err(CmdError::Syntax),
     };
-    let first_end = if args::is(&a[end_at], ends[0]) {
+    let first_end = if args::is(a[end_at], ends[0]) {
         true
-    } else if args::is(&a[end_at], ends[1]) {
+    } else if args::is(a[end_at], ends[1]) {
         false
     } else {
         return Err(CmdError::Syntax);
@@ -46,8 +46,8 @@ pub fn multi_pop_args(a: &[Bytes], first: usize, ends: [&str; 2]) -> Result<Mult
     let mut count = None;
     let mut i = end_at + 1;
     while i < a.len() {
-        if count.is_none() && args::is(&a[i], "COUNT") && i + 1 < a.len() {
-            match crate::protocol::request::parse_i64(&a[i + 1]) {
+        if count.is_none() && args::is(a[i], "COUNT") && i + 1 < a.len() {
+            match crate::protocol::request::parse_i64(a[i + 1]) {
                 Some(n) if n >= 1 => count = Some(n as usize),
                 _ => return Err(CmdError::err("ERR count should be greater than 0")),
             }
@@ -65,7 +65,7 @@ pub fn multi_pop_args(a: &[Bytes], first: usize, ends: [&str; 2]) -> Result<Mult
 
 /// A blocking command's timeout in seconds (fractions allowed; 0 = forever), parsed as
 /// Redis's `getTimeoutFromObjectOrReply`: rounded up to whole milliseconds.
-pub fn timeout_arg(a: &Bytes) -> Result<Option<Duration>, CmdError> {
+pub fn timeout_arg(a: &[u8]) -> Result<Option<Duration>, CmdError> {
     let secs: f64 = std::str::from_utf8(a)
         .ok()
         .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
@@ -88,9 +88,9 @@ pub fn timeout_arg(a: &Bytes) -> Result<Option<Duration>, CmdError> {
 pub fn block(
     ctx: &mut Ctx<'_>,
     ks: &Arc<Keyspace>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     timeout: Option<Duration>,
-    args: &[Bytes],
+    args: &[&[u8]],
     on_timeout: Reply,
 ) -> Reply {
     if ctx.session.in_exec {
@@ -102,9 +102,12 @@ pub fn block(
         ks.watchers.register(k, &signal);
     }
     ctx.session.blocked = Some(Blocked {
-        args: args.to_vec(),
+        args: args::to_owned(args),
         deadline: timeout.map(|t| ctx.session.clock.last() + t),
-        keys: keys.iter().map(|k| (ks.clone(), k.clone())).collect(),
+        keys: keys
+            .iter()
+            .map(|k| (ks.clone(), Bytes::copy_from_slice(k)))
+            .collect(),
         signal,
         on_timeout,
         served: false,

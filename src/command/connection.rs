@@ -41,22 +41,25 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// PING [message]
-fn ping(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn ping(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.proto == Proto::Resp2 && ctx.session.subscribed() && a.len() <= 2 {
         // A RESP2 subscriber reads every frame as a message: PING answers in that shape.
-        let msg = a.get(1).cloned().unwrap_or_default();
-        return Ok(Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(msg)]));
+        let msg = a.get(1).copied().unwrap_or_default();
+        return Ok(Reply::Array(vec![
+            Reply::bulk("pong"),
+            Reply::bulk_copy(msg),
+        ]));
     }
     match a.len() {
         1 => Ok(Reply::status("PONG")),
-        2 => Ok(Reply::Bulk(a[1].clone())),
+        2 => Ok(Reply::bulk_copy(a[1])),
         _ => Err(CmdError::WrongArity(ctx.spec.name.into())),
     }
 }
 
 /// ECHO message
-fn echo(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(Reply::Bulk(a[1].clone()))
+fn echo(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(Reply::bulk_copy(a[1]))
 }
 
 /// Authenticates `user`/`pass` and binds the connection accordingly: the built-in `default`
@@ -111,16 +114,16 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdEr
 }
 
 /// AUTH [username] password
-fn auth(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     match a.len() {
         2 => {
             let required = ctx.server.params.get("requirepass").unwrap_or_default();
             if required.is_empty() && !ctx.server.auth_required() {
                 return Err(CmdError::err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
             }
-            authenticate(ctx, b"default", &a[1])?;
+            authenticate(ctx, b"default", a[1])?;
         }
-        3 => authenticate(ctx, &a[1], &a[2])?,
+        3 => authenticate(ctx, a[1], a[2])?,
         _ => return Err(CmdError::Syntax),
     }
     Ok(Reply::Ok)
@@ -132,10 +135,10 @@ fn valid_name(v: &[u8]) -> bool {
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
-fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hello(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut proto = ctx.session.proto;
     if a.len() >= 2 {
-        let v = args::int(&a[1])
+        let v = args::int(a[1])
             .map_err(|_| CmdError::err("ERR Protocol version is not an integer or out of range"))?;
         proto = match v {
             2 => Proto::Resp2,
@@ -147,19 +150,19 @@ fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut i = 2;
     while i < a.len() {
         let left = a.len() - i - 1;
-        if args::is(&a[i], "AUTH") && left >= 2 {
+        if args::is(a[i], "AUTH") && left >= 2 {
             creds = Some((&a[i + 1], &a[i + 2]));
             i += 3;
-        } else if args::is(&a[i], "SETNAME") && left >= 1 {
-            if !valid_name(&a[i + 1]) {
+        } else if args::is(a[i], "SETNAME") && left >= 1 {
+            if !valid_name(a[i + 1]) {
                 return Err(name_error());
             }
-            name = Some(a[i + 1].clone());
+            name = Some(a[i + 1]);
             i += 2;
         } else {
             return Err(CmdError::err(format!(
                 "ERR Syntax error in HELLO option '{}'",
-                args::text(&a[i])
+                args::text(a[i])
             )));
         }
     }
@@ -170,7 +173,7 @@ fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(n) = name {
-        ctx.session.set_name(Some(n));
+        ctx.session.set_name(Some(Bytes::copy_from_slice(n)));
     }
     ctx.session.set_proto(proto);
     let proto_num = if proto == Proto::Resp3 { 3 } else { 2 };
@@ -186,9 +189,9 @@ fn hello(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SELECT index
-fn select(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn select(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Unlike COPY/MOVE, SELECT reports any integer outside the range as out of range.
-    let n = args::int(&a[1])?;
+    let n = args::int(a[1])?;
     if n < 0 || n as usize >= ctx.session.db_limit() {
         return Err(CmdError::DbIndexOutOfRange);
     }
@@ -197,13 +200,13 @@ fn select(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// QUIT
-fn quit(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn quit(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.session.closing = true;
     Ok(Reply::Ok)
 }
 
 /// RESET
-fn reset(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let s = &mut *ctx.session;
     s.set_db(0);
     s.set_proto(Proto::Resp2);
@@ -226,22 +229,22 @@ fn name_error() -> CmdError {
 }
 
 /// CLIENT ID
-fn client_id(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_id(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(ctx.session.id() as i64))
 }
 
 /// CLIENT SETNAME connection-name
-fn client_setname(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    if !valid_name(&a[2]) {
+fn client_setname(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    if !valid_name(a[2]) {
         return Err(name_error());
     }
-    let name = (!a[2].is_empty()).then(|| a[2].clone());
+    let name = (!a[2].is_empty()).then(|| Bytes::copy_from_slice(a[2]));
     ctx.session.set_name(name);
     Ok(Reply::Ok)
 }
 
 /// CLIENT GETNAME
-fn client_getname(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_getname(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let name = ctx.session.handle.name.lock().clone();
     Ok(name.map_or(Reply::Nil, Reply::bulk))
 }
@@ -258,12 +261,12 @@ pub struct QueryView {
 impl QueryView {
     /// The asking client, running `a`: its buffer still holds the request being answered, as
     /// Redis's does.
-    fn own(ctx: &Ctx<'_>, a: &[Bytes]) -> QueryView {
+    fn own(ctx: &Ctx<'_>, a: &[&[u8]]) -> QueryView {
         let (qbuf, qbuf_free) = ctx.session.query;
         QueryView {
             qbuf,
             qbuf_free,
-            argv_mem: a.iter().map(Bytes::len).sum(),
+            argv_mem: a.iter().map(|x| x.len()).sum(),
         }
     }
 
@@ -319,14 +322,14 @@ pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
 }
 
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id [client-id ...]]
-fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_list(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut ids: Option<Vec<u64>> = None;
     let mut only_none = false;
     // TYPE normal / pubsub: Redis's client types (a subscribed client is `pubsub`).
     let mut want_pubsub: Option<bool> = None;
     let mut i = 2;
     while i < a.len() {
-        if args::is(&a[i], "TYPE") && i + 1 < a.len() {
+        if args::is(a[i], "TYPE") && i + 1 < a.len() {
             let t = &a[i + 1];
             if args::is(t, "normal") {
                 want_pubsub = Some(false);
@@ -345,7 +348,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
                 )));
             }
             i += 2;
-        } else if args::is(&a[i], "ID") && i + 1 < a.len() {
+        } else if args::is(a[i], "ID") && i + 1 < a.len() {
             let mut v = Vec::new();
             for id in &a[i + 1..] {
                 // Any integer is accepted; ids that cannot exist simply match nothing.
@@ -394,7 +397,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// CLIENT INFO
-fn client_info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_info(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Its own state as of this command, not as of its last batch.
     ctx.session.publish_state();
     let mut line = client_line(&ctx.session.handle, QueryView::own(ctx, a), ctx.now);
@@ -403,10 +406,10 @@ fn client_info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// CLIENT KILL ip:port | CLIENT KILL <filter value> ... (ID, ADDR, LADDR, USER, SKIPME, MAXAGE)
-fn client_kill(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let me = ctx.session.id();
     if a.len() == 3 {
-        let addr = args::text(&a[2]);
+        let addr = args::text(a[2]);
         let scope = ctx.session.tenant_id().map(str::to_string);
         let target = ctx
             .server
@@ -515,7 +518,7 @@ fn kill(ctx: &mut Ctx<'_>, c: &ClientHandle, me: u64) {
 }
 
 /// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver>
-fn client_setinfo(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_setinfo(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let attr = &a[2];
     let slot = if args::is(attr, "LIB-NAME") {
         &ctx.session.handle.lib_name
@@ -527,23 +530,23 @@ fn client_setinfo(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             args::text(attr)
         )));
     };
-    if !valid_name(&a[3]) {
+    if !valid_name(a[3]) {
         return Err(CmdError::err(format!(
             "ERR {} cannot contain spaces, newlines or special characters.",
             args::text(attr).to_ascii_lowercase()
         )));
     }
-    *slot.lock() = (!a[3].is_empty()).then(|| args::text(&a[3]));
+    *slot.lock() = (!a[3].is_empty()).then(|| args::text(a[3]));
     Ok(Reply::Ok)
 }
 
 /// CLIENT REPLY <ON | OFF | SKIP>
-fn client_reply(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    ctx.session.reply_mode = if args::is(&a[2], "ON") {
+fn client_reply(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    ctx.session.reply_mode = if args::is(a[2], "ON") {
         ReplyMode::On
-    } else if args::is(&a[2], "OFF") {
+    } else if args::is(a[2], "OFF") {
         ReplyMode::Off
-    } else if args::is(&a[2], "SKIP") {
+    } else if args::is(a[2], "SKIP") {
         ReplyMode::SkipNext
     } else {
         return Err(CmdError::Syntax);
@@ -552,7 +555,7 @@ fn client_reply(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// CLIENT HELP
-fn client_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn client_help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(super::help_reply(
         "CLIENT",
         &[

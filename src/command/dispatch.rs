@@ -143,8 +143,8 @@ fn subscribed_context_error(fullname: &str) -> CmdError {
 }
 
 /// Resolves a command (and subcommand) to its registry id, or the Redis error for it.
-pub fn resolve(args: &[Bytes]) -> Result<usize, CmdError> {
-    let Some(id) = REGISTRY.find(&args[0]) else {
+pub fn resolve(args: &[&[u8]]) -> Result<usize, CmdError> {
+    let Some(id) = REGISTRY.find(args[0]) else {
         return Err(unknown_command(args));
     };
     let spec = REGISTRY.entries[id].spec;
@@ -152,14 +152,14 @@ pub fn resolve(args: &[Bytes]) -> Result<usize, CmdError> {
         return Ok(id);
     }
     REGISTRY
-        .find_sub(id, &args[1])
+        .find_sub(id, args[1])
         .ok_or_else(|| CmdError::UnknownSubcommand {
-            sub: args::text(&args[1]),
+            sub: args::text(args[1]),
             container: spec.name.to_string(),
         })
 }
 
-fn unknown_command(args: &[Bytes]) -> CmdError {
+fn unknown_command(args: &[&[u8]]) -> CmdError {
     let mut list = String::new();
     for a in &args[1..] {
         if list.len() >= 128 {
@@ -171,18 +171,18 @@ fn unknown_command(args: &[Bytes]) -> CmdError {
         list.push_str(&format!("'{cut}' "));
     }
     CmdError::UnknownCommand {
-        name: args::text(&args[0]),
+        name: args::text(args[0]),
         args: list,
     }
 }
 
-/// Runs one command for a session and returns its reply. `args` is left to the caller to
-/// reuse, emptied when the command kept it (queued in MULTI).
-pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: &mut Vec<Bytes>) -> Reply {
+/// Runs one command for a session and returns its reply. `args` borrow the read buffer;
+/// a command kept past its request (queued in MULTI) copies them.
+pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: &[&[u8]]) -> Reply {
     session.counters.commands += 1;
     let reply = match check(server, session, args) {
         Ok(id) if session.multi.is_some() && !controls_transaction(id) => {
-            queue(server, session, id, std::mem::take(args))
+            queue(server, session, id, args)
         }
         Ok(id) => run(server, session, id, args),
         Err((id, e)) => {
@@ -213,7 +213,7 @@ fn controls_transaction(id: usize) -> bool {
 }
 
 /// Queues a checked command inside MULTI.
-fn queue(server: &Server, session: &mut Session, id: usize, args: Vec<Bytes>) -> Reply {
+fn queue(server: &Server, session: &mut Session, id: usize, args: &[&[u8]]) -> Reply {
     let spec = REGISTRY.entries[id].spec;
     let refusal = if spec.has(flags::NO_MULTI) {
         Some(CmdError::err(
@@ -221,7 +221,7 @@ fn queue(server: &Server, session: &mut Session, id: usize, args: Vec<Bytes>) ->
         ))
     } else if session.tenant.is_none()
         && !matches!(
-            tenancy::resolve_global_names(server, spec, &args, session.db),
+            tenancy::resolve_global_names(server, spec, args, session.db),
             Ok(None)
         )
     {
@@ -241,7 +241,7 @@ fn queue(server: &Server, session: &mut Session, id: usize, args: Vec<Bytes>) ->
             Reply::Error(e)
         }
         None => {
-            multi.queue.push((id, args));
+            multi.queue.push((id, args::to_owned(args)));
             Reply::Status("QUEUED".into())
         }
     }
@@ -255,7 +255,7 @@ pub fn run_queued(
     args: Vec<Bytes>,
 ) -> Reply {
     session.counters.commands += 1;
-    let reply = run(server, session, id, &args);
+    let reply = run(server, session, id, &args::borrowed(&args));
     if let Reply::Error(e) = &reply {
         count_error(session, e);
     }
@@ -267,7 +267,7 @@ pub fn run_queued(
 fn check(
     server: &Server,
     session: &mut Session,
-    args: &[Bytes],
+    args: &[&[u8]],
 ) -> Result<usize, (Option<usize>, CmdError)> {
     let id = resolve(args).map_err(|e| (None, e))?;
     let entry = &REGISTRY.entries[id];
@@ -296,7 +296,7 @@ fn check(
     Ok(id)
 }
 
-fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[Bytes]) -> Reply {
+fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]]) -> Reply {
     let entry = &REGISTRY.entries[id];
     // Admins in the global context may name tenant keys by their global names.
     let rewritten;

@@ -9,7 +9,6 @@ use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::value::{EncodingLimits, HashValue, Member, Value};
 use crate::util::{decimal, glob};
-use bytes::Bytes;
 
 const H: &[&str] = &["@hash"];
 const G: &str = "hash";
@@ -71,7 +70,7 @@ impl ScanOpts<'_> {
     }
 }
 
-pub(crate) fn parse_scan_opts(a: &[Bytes], from: usize) -> Result<ScanOpts<'_>, CmdError> {
+pub(crate) fn parse_scan_opts<'a>(a: &[&'a [u8]], from: usize) -> Result<ScanOpts<'a>, CmdError> {
     let mut opts = ScanOpts {
         pattern: None,
         count: 10,
@@ -81,14 +80,14 @@ pub(crate) fn parse_scan_opts(a: &[Bytes], from: usize) -> Result<ScanOpts<'_>, 
         if i + 1 >= a.len() {
             return Err(CmdError::Syntax);
         }
-        if args::is(&a[i], "COUNT") {
-            let c = args::int(&a[i + 1])?;
+        if args::is(a[i], "COUNT") {
+            let c = args::int(a[i + 1])?;
             if c < 1 {
                 return Err(CmdError::Syntax);
             }
             opts.count = c as usize;
-        } else if args::is(&a[i], "MATCH") {
-            opts.pattern = Some(&a[i + 1][..]).filter(|p| *p != b"*");
+        } else if args::is(a[i], "MATCH") {
+            opts.pattern = Some(a[i + 1]).filter(|p| *p != b"*");
         } else {
             return Err(CmdError::Syntax);
         }
@@ -202,7 +201,7 @@ fn limits(ctx: &Ctx<'_>) -> EncodingLimits {
 }
 
 /// The shared body of HSET and HMSET.
-fn hset_generic(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<i64, CmdError> {
+fn hset_generic(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<i64, CmdError> {
     if !a.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.spec.name.to_string()));
     }
@@ -210,69 +209,69 @@ fn hset_generic(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<i64, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let added = write_hash(
         &mut t,
-        &a[1],
+        a[1],
         |h| {
             h.prepare(&a[2..], &l);
             Ok(a[2..]
                 .chunks_exact(2)
-                .filter(|kv| h.set(&kv[0], &kv[1], &l))
+                .filter(|kv| h.set(kv[0], kv[1], &l))
                 .count() as i64)
         },
         |_| true,
     )?;
     drop(t);
-    ctx.notify(NOTIFY_HASH, "hset", &a[1]);
+    ctx.notify(NOTIFY_HASH, "hset", a[1]);
     Ok(added)
 }
 
 /// HSET key field value [field value ...]
-fn hset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     hset_generic(ctx, a).map(Reply::Int)
 }
 
 /// HMSET key field value [field value ...]
-fn hmset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hmset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     hset_generic(ctx, a).map(|_| Reply::Ok)
 }
 
 /// HSETNX key field value
-fn hsetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hsetnx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let set = write_hash(
         &mut t,
-        &a[1],
+        a[1],
         |h| {
-            if h.contains(&a[2]) {
+            if h.contains(a[2]) {
                 return Ok(false);
             }
             h.prepare(&a[2..4], &l);
-            Ok(h.set(&a[2], &a[3], &l))
+            Ok(h.set(a[2], a[3], &l))
         },
         |set| *set,
     )?;
     drop(t);
     if set {
-        ctx.notify(NOTIFY_HASH, "hset", &a[1]);
+        ctx.notify(NOTIFY_HASH, "hset", a[1]);
     }
     Ok(Reply::Int(set as i64))
 }
 
 /// HGET key field
-fn hget(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hget(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let h = read_hash(&mut t, &a[1])?;
+    let h = read_hash(&mut t, a[1])?;
     let found = h.is_some();
-    let r = h.and_then(|h| h.get(&a[2])).map_or(Reply::Nil, member);
+    let r = h.and_then(|h| h.get(a[2])).map_or(Reply::Nil, member);
     drop(t);
     ctx.count_lookup(found);
     Ok(r)
 }
 
 /// HMGET key field [field ...]
-fn hmget(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hmget(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let h = read_hash(&mut t, &a[1])?;
+    let h = read_hash(&mut t, a[1])?;
     let found = h.is_some();
     let out = a[2..]
         .iter()
@@ -310,25 +309,25 @@ fn getall(ctx: &mut Ctx<'_>, key: &[u8], part: Part) -> Result<Reply, CmdError> 
 }
 
 /// HGETALL key
-fn hgetall(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    getall(ctx, &a[1], Part::Both)
+fn hgetall(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    getall(ctx, a[1], Part::Both)
 }
 
 /// HKEYS key
-fn hkeys(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    getall(ctx, &a[1], Part::Keys)
+fn hkeys(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    getall(ctx, a[1], Part::Keys)
 }
 
 /// HVALS key
-fn hvals(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    getall(ctx, &a[1], Part::Values)
+fn hvals(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    getall(ctx, a[1], Part::Values)
 }
 
 /// HDEL key field [field ...]
-fn hdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hdel(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let r = t.write_if(
-        &a[1],
+        a[1],
         || None,
         |v| {
             let h = v.as_hash_mut().ok_or(CmdError::WrongType)?;
@@ -348,9 +347,9 @@ fn hdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     drop(t);
     let (deleted, emptied) = r.unwrap_or(Ok((0, false)))?;
     if deleted > 0 {
-        ctx.notify(NOTIFY_HASH, "hdel", &a[1]);
+        ctx.notify(NOTIFY_HASH, "hdel", a[1]);
         if emptied {
-            ctx.notify(NOTIFY_GENERIC, "del", &a[1]);
+            ctx.notify(NOTIFY_GENERIC, "del", a[1]);
         }
     }
     Ok(Reply::Int(deleted))
@@ -372,48 +371,48 @@ fn read_one(
 }
 
 /// HEXISTS key field
-fn hexists(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    read_one(ctx, &a[1], |h| h.contains(&a[2]) as i64)
+fn hexists(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    read_one(ctx, a[1], |h| h.contains(a[2]) as i64)
 }
 
 /// HSTRLEN key field
-fn hstrlen(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    read_one(ctx, &a[1], |h| h.get(&a[2]).map_or(0, Member::len) as i64)
+fn hstrlen(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    read_one(ctx, a[1], |h| h.get(a[2]).map_or(0, Member::len) as i64)
 }
 
 /// HLEN key
-fn hlen(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    read_one(ctx, &a[1], |h| h.len() as i64)
+fn hlen(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    read_one(ctx, a[1], |h| h.len() as i64)
 }
 
 /// HINCRBY key field increment
-fn hincrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::int(&a[3])?;
+fn hincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::int(a[3])?;
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let new = write_hash(
         &mut t,
-        &a[1],
+        a[1],
         |h| {
-            let cur = match h.get(&a[2]) {
+            let cur = match h.get(a[2]) {
                 None => 0,
                 Some(m) => crate::protocol::request::parse_i64(m.as_bytes())
                     .ok_or_else(|| CmdError::err("ERR hash value is not an integer"))?,
             };
             let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
-            h.set(&a[2], itoa::Buffer::new().format(new).as_bytes(), &l);
+            h.set(a[2], itoa::Buffer::new().format(new).as_bytes(), &l);
             Ok(new)
         },
         |_| true,
     )?;
     drop(t);
-    ctx.notify(NOTIFY_HASH, "hincrby", &a[1]);
+    ctx.notify(NOTIFY_HASH, "hincrby", a[1]);
     Ok(Reply::Int(new))
 }
 
 /// HINCRBYFLOAT key field increment
-fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::float(&a[3])?;
+fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::float(a[3])?;
     if !by.is_finite() {
         return Err(CmdError::err("ERR value is NaN or Infinity"));
     }
@@ -421,9 +420,9 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let text = write_hash(
         &mut t,
-        &a[1],
+        a[1],
         |h| {
-            let (cur, cur_f) = match h.get(&a[2]) {
+            let (cur, cur_f) = match h.get(a[2]) {
                 None => (&b"0"[..], 0.0),
                 Some(m) => {
                     let f = args::parse_f64(m.as_bytes())
@@ -435,39 +434,38 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
                 return Err(CmdError::NanOrInfinity);
             }
             // INCRBYFLOAT's arithmetic and formatting, so both agree with Redis's long double.
-            let text =
-                decimal::add(cur, &a[3]).unwrap_or_else(|| decimal::format_fixed(cur_f + by));
-            h.set(&a[2], text.as_bytes(), &l);
+            let text = decimal::add(cur, a[3]).unwrap_or_else(|| decimal::format_fixed(cur_f + by));
+            h.set(a[2], text.as_bytes(), &l);
             Ok(text)
         },
         |_| true,
     )?;
     drop(t);
-    ctx.notify(NOTIFY_HASH, "hincrbyfloat", &a[1]);
+    ctx.notify(NOTIFY_HASH, "hincrbyfloat", a[1]);
     Ok(Reply::bulk(text))
 }
 
 /// HRANDFIELD key [count [WITHVALUES]]
-fn hrandfield(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn hrandfield(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let resp3 = ctx.session.proto == Proto::Resp3;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     if a.len() == 2 {
-        let Some(h) = read_hash(&mut t, &a[1])? else {
+        let Some(h) = read_hash(&mut t, a[1])? else {
             return Ok(Reply::Nil);
         };
         let (f, _) = h.get_index(fastrand::usize(..h.len())).expect("non-empty");
         return Ok(member(f));
     }
-    let (count, uniq) = random_count(&a[2])?;
+    let (count, uniq) = random_count(a[2])?;
     let with_values = match a.len() {
         3 => false,
-        4 if args::is(&a[3], "WITHVALUES") => true,
+        4 if args::is(a[3], "WITHVALUES") => true,
         _ => return Err(CmdError::Syntax),
     };
     if with_values && count > (i64::MAX / 2) as u64 {
         return Err(CmdError::err("ERR value is out of range"));
     }
-    let Some(h) = read_hash(&mut t, &a[1])? else {
+    let Some(h) = read_hash(&mut t, a[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let size = h.len();
@@ -502,10 +500,10 @@ fn hrandfield(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
-fn hscan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let cursor = parse_cursor(&a[2])?;
+fn hscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let cursor = parse_cursor(a[2])?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(h) = read_hash(&mut t, &a[1])? else {
+    let Some(h) = read_hash(&mut t, a[1])? else {
         return Ok(scan_reply(0, Vec::new()));
     };
     // As Redis, options are only parsed once the key is known to exist.

@@ -6,7 +6,6 @@ use super::registry::{Entry, REGISTRY};
 use super::spec::{cmd, flags::*, key_flags, Begin, CommandSpec, Doc, Find, KeySpec};
 use crate::protocol::{args, CmdError, Reply};
 use crate::util::glob;
-use bytes::Bytes;
 
 const G: &str = "server";
 const CN: &[&str] = &["@connection"];
@@ -208,7 +207,7 @@ fn docs_reply(spec: &CommandSpec) -> Reply {
 }
 
 /// COMMAND
-fn command_all(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_all(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(
         REGISTRY
             .top_level()
@@ -218,7 +217,7 @@ fn command_all(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// COMMAND COUNT
-fn command_count(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_count(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(REGISTRY.top_level().count() as i64))
 }
 
@@ -236,7 +235,7 @@ fn find_entry(name: &[u8]) -> Option<&'static Entry> {
 }
 
 /// COMMAND INFO [command-name [command-name ...]]
-fn command_info(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_info(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() == 2 {
         return command_all(_ctx, a);
     }
@@ -249,7 +248,7 @@ fn command_info(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// COMMAND DOCS [command-name [command-name ...]]
-fn command_docs(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_docs(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let entries: Vec<&Entry> = if a.len() == 2 {
         REGISTRY.top_level().collect()
     } else {
@@ -264,7 +263,7 @@ fn command_docs(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]
-fn command_list(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_list(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     enum Filter<'f> {
         All,
         Module,
@@ -273,13 +272,13 @@ fn command_list(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     }
     let filter = match a.len() {
         2 => Filter::All,
-        5 if args::is(&a[2], "FILTERBY") => {
-            if args::is(&a[3], "MODULE") {
+        5 if args::is(a[2], "FILTERBY") => {
+            if args::is(a[3], "MODULE") {
                 Filter::Module
-            } else if args::is(&a[3], "ACLCAT") {
-                Filter::AclCat(format!("@{}", args::text(&a[4]).to_ascii_lowercase()))
-            } else if args::is(&a[3], "PATTERN") {
-                Filter::Pattern(&a[4])
+            } else if args::is(a[3], "ACLCAT") {
+                Filter::AclCat(format!("@{}", args::text(a[4]).to_ascii_lowercase()))
+            } else if args::is(a[3], "PATTERN") {
+                Filter::Pattern(a[4])
             } else {
                 return Err(CmdError::Syntax);
             }
@@ -302,7 +301,7 @@ fn command_list(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// Validates the command under COMMAND GETKEYS and returns its spec and key positions.
-fn getkeys_common(a: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), CmdError> {
+fn getkeys_common(a: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), CmdError> {
     let target = &a[2..];
     let id = super::dispatch::resolve(target)
         .map_err(|_| CmdError::err("ERR Invalid command specified"))?;
@@ -324,17 +323,17 @@ fn getkeys_common(a: &[Bytes]) -> Result<(&'static CommandSpec, Vec<usize>), Cmd
 }
 
 /// COMMAND GETKEYS command [arg [arg ...]]
-fn command_getkeys(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_getkeys(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (_, keys) = getkeys_common(a)?;
     Ok(Reply::Array(
         keys.into_iter()
-            .map(|i| Reply::Bulk(a[2 + i].clone()))
+            .map(|i| Reply::bulk_copy(a[2 + i]))
             .collect(),
     ))
 }
 
 /// COMMAND GETKEYSANDFLAGS command [arg [arg ...]]
-fn command_getkeysandflags(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_getkeysandflags(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (spec, _) = getkeys_common(a)?;
     let target = &a[2..];
     let mut out = Vec::new();
@@ -350,7 +349,7 @@ fn command_getkeysandflags(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, Cmd
         };
         for i in key_positions(&one, target) {
             out.push(Reply::Array(vec![
-                Reply::Bulk(target[i].clone()),
+                Reply::bulk_copy(target[i]),
                 Reply::Set(flag_names(flags, key_flags::NAMES)),
             ]));
         }
@@ -359,7 +358,7 @@ fn command_getkeysandflags(_ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, Cmd
 }
 
 /// COMMAND HELP
-fn command_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn command_help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(super::help_reply(
         "COMMAND",
         &[

@@ -6,11 +6,10 @@
 
 use super::spec::{Begin, CommandSpec, Find, KeySpec};
 use crate::protocol::args::is;
-use bytes::Bytes;
 
 /// Argument indexes that are keys, in spec order. Specs whose begin keyword is absent, or
 /// whose key count is malformed, contribute nothing (the handler reports the syntax error).
-pub fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
+pub fn key_positions(spec: &CommandSpec, args: &[&[u8]]) -> Vec<usize> {
     let mut out = Vec::new();
     visit_keys(spec, args, |i| out.push(i));
     out
@@ -18,7 +17,7 @@ pub fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
 
 /// How many key arguments a call has, without allocating (the quota check runs per write).
 #[inline]
-pub fn key_count(spec: &CommandSpec, args: &[Bytes]) -> usize {
+pub fn key_count(spec: &CommandSpec, args: &[&[u8]]) -> usize {
     // Most commands name one key at a fixed position: answered without walking the spec.
     if let [KeySpec {
         begin: Begin::Index(i),
@@ -32,20 +31,20 @@ pub fn key_count(spec: &CommandSpec, args: &[Bytes]) -> usize {
 }
 
 #[inline(never)]
-fn count_walked(spec: &CommandSpec, args: &[Bytes]) -> usize {
+fn count_walked(spec: &CommandSpec, args: &[&[u8]]) -> usize {
     let mut n = 0;
     visit_keys(spec, args, |_| n += 1);
     n
 }
 
 /// Calls `f` with each key argument's index, in spec order.
-pub fn visit_keys(spec: &CommandSpec, args: &[Bytes], mut f: impl FnMut(usize)) {
+pub fn visit_keys(spec: &CommandSpec, args: &[&[u8]], mut f: impl FnMut(usize)) {
     for ks in spec.keys {
         positions_for(ks, args, &mut f);
     }
 }
 
-fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut impl FnMut(usize)) {
+fn positions_for(ks: &KeySpec, args: &[&[u8]], out: &mut impl FnMut(usize)) {
     let argc = args.len() as i64;
     let first = match ks.begin {
         Begin::Index(i) => i as i64,
@@ -54,10 +53,10 @@ fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut impl FnMut(usize)) {
             start_from,
         } => {
             let found = if start_from >= 0 {
-                (start_from as i64..argc).find(|&i| is(&args[i as usize], keyword))
+                (start_from as i64..argc).find(|&i| is(args[i as usize], keyword))
             } else {
                 let start = argc + start_from as i64;
-                (1..=start).rev().find(|&i| is(&args[i as usize], keyword))
+                (1..=start).rev().find(|&i| is(args[i as usize], keyword))
             };
             match found {
                 Some(i) => i + 1,
@@ -92,7 +91,7 @@ fn positions_for(ks: &KeySpec, args: &[Bytes], out: &mut impl FnMut(usize)) {
             if idx >= argc {
                 return;
             }
-            let Some(n) = crate::protocol::request::parse_i64(&args[idx as usize]) else {
+            let Some(n) = crate::protocol::request::parse_i64(args[idx as usize]) else {
                 return;
             };
             if n <= 0 {
@@ -114,10 +113,8 @@ mod tests {
     use super::*;
     use crate::command::spec::{key_flags::*, Find};
 
-    fn args(s: &str) -> Vec<Bytes> {
-        s.split(' ')
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
+    fn args(s: &str) -> Vec<&[u8]> {
+        s.split(' ').map(str::as_bytes).collect()
     }
 
     fn spec(keys: &'static [KeySpec]) -> CommandSpec {
@@ -182,8 +179,9 @@ mod tests {
         for entry in &crate::command::registry::REGISTRY.entries {
             let spec = entry.spec;
             for n in 1..=8 {
-                let mut a = vec![Bytes::from_static(b"cmd")];
-                a.extend((1..n).map(|i| Bytes::from(i.to_string())));
+                let words: Vec<String> = (1..n).map(|i| i.to_string()).collect();
+                let mut a: Vec<&[u8]> = vec![b"cmd"];
+                a.extend(words.iter().map(|w| w.as_bytes()));
                 assert_eq!(
                     key_count(spec, &a),
                     key_positions(spec, &a).len(),

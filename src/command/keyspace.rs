@@ -93,7 +93,7 @@ pub fn deadline(
 }
 
 /// DEL key [key ...] (and UNLINK: values are freed when dropped, with no blocking work)
-fn del(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn del(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let keys = &a[1..];
     let mut t = ctx.db().txn(ctx.now, keys);
     let mut n = 0;
@@ -107,7 +107,7 @@ fn del(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// EXISTS key [key ...]
-fn exists(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn exists(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let keys = &a[1..];
     let mut t = ctx.db().txn(ctx.now, keys);
     let n = keys.iter().filter(|k| t.exists(k)).count();
@@ -115,7 +115,7 @@ fn exists(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TOUCH key [key ...]
-fn touch(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn touch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let keys = &a[1..];
     let mut t = ctx.db().txn(ctx.now, keys);
     let n = keys.iter().filter(|k| t.get(k).is_some()).count();
@@ -123,14 +123,14 @@ fn touch(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TYPE key
-fn type_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn type_(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let name = t.peek(&a[1]).map_or("none", |e| e.value.type_name());
+    let name = t.peek(a[1]).map_or("none", |e| e.value.type_name());
     Ok(Reply::status(name))
 }
 
 /// The shared body of RENAME and RENAMENX. The destination inherits the source's TTL.
-fn rename_generic(ctx: &mut Ctx<'_>, a: &[Bytes], nx: bool) -> Result<Reply, CmdError> {
+fn rename_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], nx: bool) -> Result<Reply, CmdError> {
     let (src, dst) = (&a[1], &a[2]);
     let mut t = ctx.db().txn(ctx.now, &a[1..3]);
     if !t.exists(src) {
@@ -150,12 +150,12 @@ fn rename_generic(ctx: &mut Ctx<'_>, a: &[Bytes], nx: bool) -> Result<Reply, Cmd
 }
 
 /// RENAME key newkey
-fn rename(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn rename(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rename_generic(ctx, a, false)
 }
 
 /// RENAMENX key newkey
-fn renamenx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn renamenx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rename_generic(ctx, a, true)
 }
 
@@ -174,8 +174,8 @@ fn two_dbs<'a>(
     src: &'a Keyspace,
     dst: &'a Keyspace,
     now: u64,
-    src_key: &Bytes,
-    dst_key: &Bytes,
+    src_key: &[u8],
+    dst_key: &[u8],
 ) -> (Txn<'a>, Txn<'a>) {
     if src.index < dst.index {
         let s = src.txn(now, [src_key]);
@@ -187,14 +187,14 @@ fn two_dbs<'a>(
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]
-fn copy(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut target_db, mut replace) = (ctx.session.db, false);
     let mut i = 3;
     while i < a.len() {
-        if args::is(&a[i], "REPLACE") {
+        if args::is(a[i], "REPLACE") {
             replace = true;
-        } else if args::is(&a[i], "DB") && i + 1 < a.len() {
-            target_db = db_index(ctx, &a[i + 1])?;
+        } else if args::is(a[i], "DB") && i + 1 < a.len() {
+            target_db = db_index(ctx, a[i + 1])?;
             i += 1;
         } else {
             return Err(CmdError::Syntax);
@@ -241,8 +241,8 @@ fn copy_to(
 }
 
 /// MOVE key db
-fn move_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let target = db_index(ctx, &a[2])?;
+fn move_(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let target = db_index(ctx, a[2])?;
     if target == ctx.session.db {
         return Err(CmdError::err(
             "ERR source and destination objects are the same",
@@ -272,18 +272,22 @@ type Listing = (Arc<Keyspace>, Option<Bytes>, Vec<u8>);
 
 /// The keyspace a KEYS/SCAN pattern lists, the pattern to match there, and the prefix that
 /// puts listed keys back in the caller's form (`__tenant:<id>:` from the global context).
-fn listing_scope(ctx: &Ctx<'_>, pattern: Option<&Bytes>) -> Result<Listing, CmdError> {
+fn listing_scope(ctx: &Ctx<'_>, pattern: Option<&[u8]>) -> Result<Listing, CmdError> {
     if let Some(p) = pattern {
         if let Some((store, rest, prefix)) = tenancy::pattern_scope(ctx.server, ctx.session, p)? {
             return Ok((store.db(ctx.session.db).clone(), Some(rest), prefix));
         }
     }
-    Ok((ctx.db().clone(), pattern.cloned(), Vec::new()))
+    Ok((
+        ctx.db().clone(),
+        pattern.map(Bytes::copy_from_slice),
+        Vec::new(),
+    ))
 }
 
 /// KEYS pattern
-fn keys(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (ks, pattern, prefix) = listing_scope(ctx, Some(&a[1]))?;
+fn keys(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (ks, pattern, prefix) = listing_scope(ctx, Some(a[1]))?;
     let pattern = pattern.unwrap_or_default();
     let all = pattern.as_ref() == b"*";
     let mut out = Vec::new();
@@ -296,28 +300,28 @@ fn keys(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-fn scan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let cursor = std::str::from_utf8(&a[1])
+fn scan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let cursor = std::str::from_utf8(a[1])
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or_else(|| CmdError::err("ERR invalid cursor"))?;
-    let (mut pattern, mut count, mut type_filter): (Option<&Bytes>, usize, Option<&Bytes>) =
+    let (mut pattern, mut count, mut type_filter): (Option<&[u8]>, usize, Option<&[u8]>) =
         (None, 10, None);
     let mut i = 2;
     while i < a.len() {
         if i + 1 >= a.len() {
             return Err(CmdError::Syntax);
         }
-        if args::is(&a[i], "MATCH") {
-            pattern = Some(&a[i + 1]);
-        } else if args::is(&a[i], "COUNT") {
-            let c = args::int(&a[i + 1])?;
+        if args::is(a[i], "MATCH") {
+            pattern = Some(a[i + 1]);
+        } else if args::is(a[i], "COUNT") {
+            let c = args::int(a[i + 1])?;
             if c < 1 {
                 return Err(CmdError::Syntax);
             }
             count = c as usize;
-        } else if args::is(&a[i], "TYPE") {
-            type_filter = Some(&a[i + 1]);
+        } else if args::is(a[i], "TYPE") {
+            type_filter = Some(a[i + 1]);
         } else {
             return Err(CmdError::Syntax);
         }
@@ -341,13 +345,13 @@ fn scan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// RANDOMKEY
-fn randomkey(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn randomkey(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::opt_bulk(ctx.db().random_key(ctx.now)))
 }
 
 /// The shared body of EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT (`expireGenericCommand`):
 /// `key time [NX | XX | GT | LT]`.
-fn expire_generic(ctx: &mut Ctx<'_>, a: &[Bytes], unit: Unit) -> Result<Reply, CmdError> {
+fn expire_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], unit: Unit) -> Result<Reply, CmdError> {
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     for opt in &a[3..] {
         if args::is(opt, "NX") {
@@ -375,7 +379,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[Bytes], unit: Unit) -> Result<Reply, C
             "ERR GT and LT options at the same time are not compatible",
         ));
     }
-    let at = deadline(&a[2], unit, ctx.now, ctx.spec.name, false)?;
+    let at = deadline(a[2], unit, ctx.now, ctx.spec.name, false)?;
     let key = &a[1];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let Some(cur) = t.peek(key).map(|e| e.expire_at) else {
@@ -400,27 +404,27 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[Bytes], unit: Unit) -> Result<Reply, C
 }
 
 /// EXPIRE key seconds [NX | XX | GT | LT]
-fn expire(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn expire(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     expire_generic(ctx, a, Unit::Seconds)
 }
 
 /// PEXPIRE key milliseconds [NX | XX | GT | LT]
-fn pexpire(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn pexpire(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     expire_generic(ctx, a, Unit::Millis)
 }
 
 /// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
-fn expireat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn expireat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     expire_generic(ctx, a, Unit::UnixSeconds)
 }
 
 /// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
-fn pexpireat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn pexpireat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     expire_generic(ctx, a, Unit::UnixMillis)
 }
 
 /// The shared body of TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 missing, -1 no TTL.
-fn ttl_generic(ctx: &mut Ctx<'_>, key: &Bytes, f: impl Fn(u64, u64) -> i64) -> Reply {
+fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], f: impl Fn(u64, u64) -> i64) -> Reply {
     let now = ctx.now;
     let mut t = ctx.db().txn(now, [key]);
     match t.peek(key).map(|e| e.expire_at) {
@@ -431,37 +435,37 @@ fn ttl_generic(ctx: &mut Ctx<'_>, key: &Bytes, f: impl Fn(u64, u64) -> i64) -> R
 }
 
 /// TTL key
-fn ttl(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(ttl_generic(ctx, &a[1], |at, now| {
+fn ttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(ttl_generic(ctx, a[1], |at, now| {
         ((at.saturating_sub(now) + 500) / 1000) as i64
     }))
 }
 
 /// PTTL key
-fn pttl(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(ttl_generic(ctx, &a[1], |at, now| {
+fn pttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(ttl_generic(ctx, a[1], |at, now| {
         at.saturating_sub(now) as i64
     }))
 }
 
 /// EXPIRETIME key
-fn expiretime(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn expiretime(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Rounded to the nearest second, as Redis does.
-    Ok(ttl_generic(ctx, &a[1], |at, _| ((at + 500) / 1000) as i64))
+    Ok(ttl_generic(ctx, a[1], |at, _| ((at + 500) / 1000) as i64))
 }
 
 /// PEXPIRETIME key
-fn pexpiretime(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    Ok(ttl_generic(ctx, &a[1], |at, _| at as i64))
+fn pexpiretime(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    Ok(ttl_generic(ctx, a[1], |at, _| at as i64))
 }
 
 /// PERSIST key
-fn persist(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn persist(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    match t.peek(&a[1]).map(|e| e.expire_at) {
+    match t.peek(a[1]).map(|e| e.expire_at) {
         Some(at) if at != 0 => {
-            t.set_expire(&a[1], 0);
-            ctx.notify(NOTIFY_GENERIC, "persist", &a[1]);
+            t.set_expire(a[1], 0);
+            ctx.notify(NOTIFY_GENERIC, "persist", a[1]);
             Ok(Reply::Int(1))
         }
         _ => Ok(Reply::Int(0)),
@@ -476,50 +480,48 @@ fn lfu_selected(ctx: &Ctx<'_>) -> bool {
 }
 
 /// Reads a key for OBJECT without touching it; nil when missing.
-fn object_peek<R>(ctx: &mut Ctx<'_>, key: &Bytes, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+fn object_peek<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&Entry) -> R) -> Option<R> {
     let mut t = ctx.db().txn(ctx.now, [key]);
     t.peek(key).map(f)
 }
 
 /// OBJECT ENCODING key
-fn object_encoding(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let enc = object_peek(ctx, &a[2], |e| e.value.encoding());
+fn object_encoding(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let enc = object_peek(ctx, a[2], |e| e.value.encoding());
     Ok(enc.map_or(Reply::Nil, Reply::bulk))
 }
 
 /// OBJECT FREQ key
-fn object_freq(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn object_freq(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !lfu_selected(ctx) {
         return Err(CmdError::err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
     let now = ctx.now;
-    let freq = object_peek(ctx, &a[2], |e| {
-        crate::storage::keyspace::lfu_counter(e, now)
-    });
+    let freq = object_peek(ctx, a[2], |e| crate::storage::keyspace::lfu_counter(e, now));
     Ok(freq.map_or(Reply::Nil, |f| Reply::Int(f as i64)))
 }
 
 /// OBJECT IDLETIME key
-fn object_idletime(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn object_idletime(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if lfu_selected(ctx) {
         return Err(CmdError::err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
     let now = ctx.now;
-    let idle = object_peek(ctx, &a[2], |e| {
+    let idle = object_peek(ctx, a[2], |e| {
         crate::storage::keyspace::idle_seconds(e, now)
     });
     Ok(idle.map_or(Reply::Nil, |s| Reply::Int(s as i64)))
 }
 
 /// OBJECT REFCOUNT key
-fn object_refcount(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn object_refcount(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Values are never shared between keys here, so the count is always 1.
-    let found = object_peek(ctx, &a[2], |_| ());
+    let found = object_peek(ctx, a[2], |_| ());
     Ok(found.map_or(Reply::Nil, |_| Reply::Int(1)))
 }
 
 /// OBJECT HELP
-fn object_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn object_help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(super::help_reply(
         "OBJECT",
         &[
@@ -540,32 +542,32 @@ fn object_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// DUMP key
-fn dump_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn dump_(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    Ok(t.get(&a[1])
+    Ok(t.get(a[1])
         .map_or(Reply::Nil, |e| Reply::bulk(dump::serialize(&e.value))))
 }
 
 /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
-fn restore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn restore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut replace, mut absttl) = (false, false);
     let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
     let mut i = 4;
     while i < a.len() {
         let has_next = i + 1 < a.len();
-        if args::is(&a[i], "REPLACE") {
+        if args::is(a[i], "REPLACE") {
             replace = true;
-        } else if args::is(&a[i], "ABSTTL") {
+        } else if args::is(a[i], "ABSTTL") {
             absttl = true;
-        } else if args::is(&a[i], "IDLETIME") && has_next && freq.is_none() {
-            let v = args::int(&a[i + 1])?;
+        } else if args::is(a[i], "IDLETIME") && has_next && freq.is_none() {
+            let v = args::int(a[i + 1])?;
             if v < 0 {
                 return Err(CmdError::err("ERR Invalid IDLETIME value, must be >= 0"));
             }
             idle = Some(v);
             i += 1;
-        } else if args::is(&a[i], "FREQ") && has_next && idle.is_none() {
-            let v = args::int(&a[i + 1])?;
+        } else if args::is(a[i], "FREQ") && has_next && idle.is_none() {
+            let v = args::int(a[i + 1])?;
             if !(0..=255).contains(&v) {
                 return Err(CmdError::err(
                     "ERR Invalid FREQ value, must be >= 0 and <= 255",
@@ -584,11 +586,11 @@ fn restore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     if !replace && t.exists(key) {
         return Err(CmdError::err("BUSYKEY Target key name already exists."));
     }
-    let ttl = args::int(&a[2])?;
+    let ttl = args::int(a[2])?;
     if ttl < 0 {
         return Err(CmdError::err("ERR Invalid TTL value, must be >= 0"));
     }
-    let mut value = dump::deserialize(&a[3]).map_err(|e| match e {
+    let mut value = dump::deserialize(a[3]).map_err(|e| match e {
         DumpError::VersionOrChecksum => {
             CmdError::err("ERR DUMP payload version or checksum are wrong")
         }

@@ -187,7 +187,7 @@ fn position(index: i64, len: usize) -> Option<usize> {
 // ---------------------------------------------------------------------------------------------
 
 /// The shared body of LPUSH/RPUSH/LPUSHX/RPUSHX; `xx` pushes only onto an existing list.
-fn push_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool, xx: bool) -> Result<Reply, CmdError> {
+fn push_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool, xx: bool) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let (key, elems) = (&a[1], &a[2..]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
@@ -215,22 +215,22 @@ fn push_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool, xx: bool) -> Result
 }
 
 /// LPUSH key element [element ...]
-fn lpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push_generic(ctx, a, true, false)
 }
 
 /// RPUSH key element [element ...]
-fn rpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn rpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push_generic(ctx, a, false, false)
 }
 
 /// LPUSHX key element [element ...]
-fn lpushx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lpushx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push_generic(ctx, a, true, true)
 }
 
 /// RPUSHX key element [element ...]
-fn rpushx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn rpushx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     push_generic(ctx, a, false, true)
 }
 
@@ -248,7 +248,7 @@ pub(crate) fn notify_popped(ctx: &mut Ctx<'_>, key: &[u8], front: bool, deleted:
 }
 
 /// The shared body of LPOP and RPOP.
-fn pop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, CmdError> {
+fn pop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::WrongArity(ctx.spec.name.to_string()));
     }
@@ -293,12 +293,12 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, Cmd
 }
 
 /// LPOP key [count]
-fn lpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     pop_generic(ctx, a, true)
 }
 
 /// RPOP key [count]
-fn rpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn rpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     pop_generic(ctx, a, false)
 }
 
@@ -319,7 +319,7 @@ pub(crate) struct Popped {
 /// (`notify_popped`) once the transaction is released.
 pub(crate) fn pop_first(
     t: &mut Txn<'_>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     front: bool,
     count: usize,
     limits: &EncodingLimits,
@@ -353,13 +353,13 @@ pub(crate) fn pop_first(
 }
 
 /// LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
-fn lmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     mpop_generic(ctx, a, 1, None)
 }
 
 /// BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
-fn blmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let timeout = blocking::timeout_arg(&a[1])?;
+fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(a[1])?;
     mpop_generic(ctx, a, 2, Some(timeout))
 }
 
@@ -367,7 +367,7 @@ fn blmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// the blocking variant.
 fn mpop_generic(
     ctx: &mut Ctx<'_>,
-    a: &[Bytes],
+    a: &[&[u8]],
     first: usize,
     timeout: Option<Option<std::time::Duration>>,
 ) -> Result<Reply, CmdError> {
@@ -388,25 +388,25 @@ fn mpop_generic(
     let key = &keys[p.key];
     notify_popped(ctx, key, front, p.deleted);
     Ok(Reply::Array(vec![
-        Reply::Bulk(key.clone()),
+        Reply::bulk_copy(key),
         members_reply(p.items.iter()),
     ]))
 }
 
 /// BLPOP key [key ...] timeout
-fn blpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn blpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     bpop_generic(ctx, a, true)
 }
 
 /// BRPOP key [key ...] timeout
-fn brpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn brpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     bpop_generic(ctx, a, false)
 }
 
 /// The shared body of BLPOP and BRPOP (Redis's `blockingPopGenericCommand`): the timeout is
 /// checked first, then the keys in order; the first non-empty list is popped.
-fn bpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, CmdError> {
-    let timeout = blocking::timeout_arg(&a[a.len() - 1])?;
+fn bpop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(a[a.len() - 1])?;
     let keys = &a[1..a.len() - 1];
     let limits = ctx.server.params.encoding_limits();
     let ks = ctx.db().clone();
@@ -419,7 +419,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], front: bool) -> Result<Reply, Cm
     notify_popped(ctx, key, front, p.deleted);
     let item = p.items.into_iter().next().expect("popped one");
     Ok(Reply::Array(vec![
-        Reply::Bulk(key.clone()),
+        Reply::bulk_copy(key),
         Reply::bulk_from(item.as_bytes()),
     ]))
 }
@@ -518,7 +518,7 @@ pub(crate) fn notify_moved(
 /// The shared body of LMOVE and RPOPLPUSH, and with a `timeout` of BLMOVE and BRPOPLPUSH.
 fn move_generic(
     ctx: &mut Ctx<'_>,
-    a: &[Bytes],
+    a: &[&[u8]],
     from_front: bool,
     to_front: bool,
     timeout: Option<Option<std::time::Duration>>,
@@ -550,28 +550,28 @@ fn move_generic(
 }
 
 /// LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>
-fn lmove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let from_front = parse_end(&a[3])?;
-    let to_front = parse_end(&a[4])?;
+fn lmove(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let from_front = parse_end(a[3])?;
+    let to_front = parse_end(a[4])?;
     move_generic(ctx, a, from_front, to_front, None)
 }
 
 /// BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout
-fn blmove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let from_front = parse_end(&a[3])?;
-    let to_front = parse_end(&a[4])?;
-    let timeout = blocking::timeout_arg(&a[5])?;
+fn blmove(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let from_front = parse_end(a[3])?;
+    let to_front = parse_end(a[4])?;
+    let timeout = blocking::timeout_arg(a[5])?;
     move_generic(ctx, a, from_front, to_front, Some(timeout))
 }
 
 /// BRPOPLPUSH source destination timeout
-fn brpoplpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let timeout = blocking::timeout_arg(&a[3])?;
+fn brpoplpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(a[3])?;
     move_generic(ctx, a, false, true, Some(timeout))
 }
 
 /// RPOPLPUSH source destination
-fn rpoplpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn rpoplpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     move_generic(ctx, a, false, true, None)
 }
 
@@ -580,19 +580,19 @@ fn rpoplpush(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 // ---------------------------------------------------------------------------------------------
 
 /// LLEN key
-fn llen(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn llen(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let len = read_list(&mut t, &a[1])?.map(List::len);
+    let len = read_list(&mut t, a[1])?.map(List::len);
     drop(t);
     ctx.count_lookup(len.is_some());
     Ok(Reply::Int(len.unwrap_or(0) as i64))
 }
 
 /// LRANGE key start stop
-fn lrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, end) = (args::int(&a[2])?, args::int(&a[3])?);
+fn lrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (start, end) = (args::int(a[2])?, args::int(a[3])?);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let reply = read_list(&mut t, &a[1])?.map(|l| match clamp_range(start, end, l.len()) {
+    let reply = read_list(&mut t, a[1])?.map(|l| match clamp_range(start, end, l.len()) {
         None => Reply::Array(Vec::new()),
         Some((s, e)) => members_reply(l.range(s, e)),
     });
@@ -602,15 +602,15 @@ fn lrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// LINDEX key index
-fn lindex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lindex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let found = read_list(&mut t, &a[1])?;
+    let found = read_list(&mut t, a[1])?;
     let hit = found.is_some();
     // As in Redis, the index is parsed only once the key is known to be a list.
     let reply = match found {
         None => Reply::Nil,
         Some(l) => {
-            let index = args::int(&a[2])?;
+            let index = args::int(a[2])?;
             position(index, l.len())
                 .and_then(|i| l.get(i))
                 .map_or(Reply::Nil, |m| Reply::bulk_from(m.as_bytes()))
@@ -622,32 +622,32 @@ fn lindex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
-fn lpos(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lpos(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut rank, mut count, mut maxlen) = (1i64, None::<u64>, 0u64);
     let mut i = 3;
     while i < a.len() {
         let more = i + 1 < a.len();
-        if args::is(&a[i], "RANK") && more {
-            rank = ranged(&a[i + 1], -i64::MAX, i64::MAX, None)?;
+        if args::is(a[i], "RANK") && more {
+            rank = ranged(a[i + 1], -i64::MAX, i64::MAX, None)?;
             if rank == 0 {
                 return Err(CmdError::err(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the \
                      second ... or use negative to start from the end of the list",
                 ));
             }
-        } else if args::is(&a[i], "COUNT") && more {
+        } else if args::is(a[i], "COUNT") && more {
             count =
-                Some(ranged(&a[i + 1], 0, i64::MAX, Some("ERR COUNT can't be negative"))? as u64);
-        } else if args::is(&a[i], "MAXLEN") && more {
-            maxlen = ranged(&a[i + 1], 0, i64::MAX, Some("ERR MAXLEN can't be negative"))? as u64;
+                Some(ranged(a[i + 1], 0, i64::MAX, Some("ERR COUNT can't be negative"))? as u64);
+        } else if args::is(a[i], "MAXLEN") && more {
+            maxlen = ranged(a[i + 1], 0, i64::MAX, Some("ERR MAXLEN can't be negative"))? as u64;
         } else {
             return Err(CmdError::Syntax);
         }
         i += 2;
     }
-    let elem = &a[2][..];
+    let elem = a[2];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(l) = read_list(&mut t, &a[1])? else {
+    let Some(l) = read_list(&mut t, a[1])? else {
         drop(t);
         ctx.count_lookup(false);
         return Ok(match count {
@@ -693,7 +693,7 @@ fn lpos(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 // ---------------------------------------------------------------------------------------------
 
 /// LSET key index element
-fn lset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let limits = ctx.server.params.encoding_limits();
     let (key, elem) = (&a[1], &a[3]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
@@ -702,7 +702,7 @@ fn lset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         || None,
         |v| -> Result<_, CmdError> {
             let l = list_mut(v)?;
-            let index = args::int(&a[2])?;
+            let index = args::int(a[2])?;
             // Redis sizes the encoding for the new element before knowing the index is valid.
             l.grow(&limits, elem.len(), 1);
             let i =
@@ -720,10 +720,10 @@ fn lset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// LINSERT key <BEFORE | AFTER> pivot element
-fn linsert(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let after = if args::is(&a[2], "AFTER") {
+fn linsert(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let after = if args::is(a[2], "AFTER") {
         true
-    } else if args::is(&a[2], "BEFORE") {
+    } else if args::is(a[2], "BEFORE") {
         false
     } else {
         return Err(CmdError::Syntax);
@@ -757,8 +757,8 @@ fn linsert(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// LREM key count element
-fn lrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let count = args::int(&a[2])?;
+fn lrem(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let count = args::int(a[2])?;
     let limits = ctx.server.params.encoding_limits();
     let (key, elem) = (&a[1], &a[3]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
@@ -790,8 +790,8 @@ fn lrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// LTRIM key start stop
-fn ltrim(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (start, end) = (args::int(&a[2])?, args::int(&a[3])?);
+fn ltrim(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (start, end) = (args::int(a[2])?, args::int(a[3])?);
     let limits = ctx.server.params.encoding_limits();
     let key = &a[1];
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);

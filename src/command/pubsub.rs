@@ -10,7 +10,6 @@ use super::spec::{cmd, container, flags::*, CommandSpec};
 use crate::config::params::COB_PUBSUB;
 use crate::protocol::{CmdError, Proto, Reply};
 use crate::server::pubsub::{Kind, OutputLimit, Subscriptions};
-use bytes::Bytes;
 
 const G: &str = "pubsub";
 /// Flags of the subscription commands.
@@ -48,51 +47,51 @@ fn subscriptions<'s>(ctx: &'s mut Ctx<'_>) -> &'s mut Subscriptions {
     })
 }
 
-fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) -> Result<Reply, CmdError> {
+fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[&[u8]]) -> Result<Reply, CmdError> {
     let ns = ctx.session.namespace().to_string();
     subscriptions(ctx).subscribe(&ns, kind, names);
     ctx.session.no_reply = true;
     Ok(Reply::Ok)
 }
 
-fn unsubscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[Bytes]) -> Result<Reply, CmdError> {
+fn unsubscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[&[u8]]) -> Result<Reply, CmdError> {
     subscriptions(ctx).unsubscribe(kind, names);
     ctx.session.no_reply = true;
     Ok(Reply::Ok)
 }
 
 /// SUBSCRIBE channel [channel ...]
-fn subscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn subscribe(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     subscribe_generic(ctx, Kind::Channel, &a[1..])
 }
 
 /// UNSUBSCRIBE [channel [channel ...]]
-fn unsubscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn unsubscribe(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     unsubscribe_generic(ctx, Kind::Channel, &a[1..])
 }
 
 /// PSUBSCRIBE pattern [pattern ...]
-fn psubscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn psubscribe(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     subscribe_generic(ctx, Kind::Pattern, &a[1..])
 }
 
 /// PUNSUBSCRIBE [pattern [pattern ...]]
-fn punsubscribe(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn punsubscribe(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     unsubscribe_generic(ctx, Kind::Pattern, &a[1..])
 }
 
 /// PUBLISH channel message
-fn publish(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn publish(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let limit = OutputLimit::of(&ctx.server.params, COB_PUBSUB);
     let n = ctx
         .server
         .pubsub
-        .publish(ctx.session.namespace(), &a[1], &a[2], limit);
+        .publish(ctx.session.namespace(), a[1], a[2], limit);
     Ok(Reply::Int(n as i64))
 }
 
 /// PUBSUB CHANNELS [pattern]
-fn channels(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn channels(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         // Redis checks this in the handler, with its subcommand syntax error.
         return Err(CmdError::err(
@@ -105,25 +104,25 @@ fn channels(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// PUBSUB NUMSUB [channel [channel ...]]
-fn numsub(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn numsub(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let ns = ctx.session.namespace();
     let mut out = Vec::with_capacity((a.len() - 2) * 2);
     for ch in &a[2..] {
-        out.push(Reply::Bulk(ch.clone()));
+        out.push(Reply::bulk_copy(ch));
         out.push(Reply::Int(ctx.server.pubsub.numsub(ns, ch) as i64));
     }
     Ok(Reply::Array(out))
 }
 
 /// PUBSUB NUMPAT
-fn numpat(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn numpat(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(
         ctx.server.pubsub.numpat(ctx.session.namespace()) as i64,
     ))
 }
 
 /// PUBSUB HELP
-fn help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(super::help_reply(
         "PUBSUB",
         &[

@@ -23,7 +23,6 @@ use crate::storage::value::ENTRY_OVERHEAD;
 use crate::storage::{ServerBytes, TenantData};
 use crate::tenant::quota::{Resource, WARN_PERCENT};
 use crate::tenant::Tenant;
-use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -170,7 +169,7 @@ pub fn admit(
     server: &Server,
     tenant: Option<&Arc<Tenant>>,
     spec: &CommandSpec,
-    args: &[Bytes],
+    args: &[&[u8]],
     db: usize,
     now: u64,
 ) -> Result<Option<Reservation>, CmdError> {
@@ -258,8 +257,8 @@ fn log_crossing(t: &Tenant, r: Resource, used: i64, limit: u64) {
 /// table says it may write when that is more (`CommandSpec::writes`). An estimate past
 /// `proto-max-bulk-len` is left to the command, which refuses it with Redis's own error (so
 /// the quota check is no oracle for sizes the command would never write).
-fn payload_bytes(spec: &CommandSpec, args: &[Bytes], max_bulk: usize) -> usize {
-    let sent: usize = args[1..].iter().map(Bytes::len).sum();
+fn payload_bytes(spec: &CommandSpec, args: &[&[u8]], max_bulk: usize) -> usize {
+    let sent: usize = args[1..].iter().map(|a| a.len()).sum();
     match spec.writes.map(|w| w(args)) {
         Some(writes) if writes <= max_bulk => sent.max(writes),
         _ => sent,
@@ -269,7 +268,7 @@ fn payload_bytes(spec: &CommandSpec, args: &[Bytes], max_bulk: usize) -> usize {
 fn reserve(
     t: &Target<'_>,
     spec: &CommandSpec,
-    args: &[Bytes],
+    args: &[&[u8]],
     db: usize,
     now: u64,
 ) -> Result<Reservation, CmdError> {
@@ -309,14 +308,14 @@ fn reserve(
 fn admit_overwrites(
     t: &Target<'_>,
     spec: &CommandSpec,
-    args: &[Bytes],
+    args: &[&[u8]],
     db: usize,
     now: u64,
 ) -> Result<(), CmdError> {
     let positions = key_positions(spec, args);
     let ks = t.data.db(db);
     let mut txn = ks.txn(now, positions.iter().map(|&i| &args[i]));
-    if positions.iter().any(|&i| !txn.exists(&args[i])) {
+    if positions.iter().any(|&i| !txn.exists(args[i])) {
         return Err(t.refuse(Resource::Keys));
     }
     Ok(())

@@ -7,7 +7,6 @@ use crate::protocol::{args, CmdError, Reply};
 use crate::server::session::CLIENT_BLOCKED;
 use crate::server::REDIS_COMPAT_VERSION;
 use crate::storage::value::{entry_size, ENTRY_OVERHEAD};
-use bytes::Bytes;
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -44,29 +43,29 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// DBSIZE
-fn dbsize(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn dbsize(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(Reply::Int(ctx.db().len() as i64))
 }
 
 /// Parses FLUSHDB/FLUSHALL's optional `ASYNC | SYNC`; returns true for ASYNC.
-fn flush_mode(a: &[Bytes]) -> Result<bool, CmdError> {
+fn flush_mode(a: &[&[u8]]) -> Result<bool, CmdError> {
     match a.len() {
         1 => Ok(false),
-        2 if args::is(&a[1], "ASYNC") => Ok(true),
-        2 if args::is(&a[1], "SYNC") => Ok(false),
+        2 if args::is(a[1], "ASYNC") => Ok(true),
+        2 if args::is(a[1], "SYNC") => Ok(false),
         _ => Err(CmdError::Syntax),
     }
 }
 
 /// FLUSHDB [ASYNC | SYNC]
-fn flushdb(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn flushdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
     crate::storage::release(vec![ctx.db().flush()], async_);
     Ok(Reply::Ok)
 }
 
 /// FLUSHALL [ASYNC | SYNC]
-fn flushall(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn flushall(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
     let old: Vec<_> = ctx.store().existing().map(|ks| ks.flush()).collect();
     crate::storage::release(old, async_);
@@ -74,7 +73,7 @@ fn flushall(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TIME
-fn time(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn time(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -85,7 +84,7 @@ fn time(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
-fn shutdown(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn shutdown(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut save = false;
     for opt in &a[1..] {
         if args::is(opt, "SAVE") {
@@ -179,7 +178,7 @@ const SECTIONS: &[(&str, bool)] = &[
 ];
 
 /// INFO [section [section ...]]
-fn info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn info(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Include this connection's not yet flushed counts (earlier commands of this batch).
     ctx.session.flush_counters(ctx.server);
     let wanted: Vec<String> = a[1..]
@@ -451,11 +450,11 @@ fn cpu_seconds() -> (f64, f64) {
 }
 
 /// MEMORY USAGE key [SAMPLES count]
-fn memory_usage(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn memory_usage(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     match a.len() {
         3 => {}
-        5 if args::is(&a[3], "SAMPLES") => {
-            args::int(&a[4])?;
+        5 if args::is(a[3], "SAMPLES") => {
+            args::int(a[4])?;
         }
         _ => return Err(CmdError::Syntax),
     }
@@ -468,7 +467,7 @@ fn memory_usage(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// MEMORY STATS
-fn memory_stats(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn memory_stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (dataset, keys) = dataset_totals(ctx);
     if tenant_scoped(ctx) {
         // Process-wide figures (RSS, peak, startup) would reveal other tenants' usage.
@@ -549,7 +548,7 @@ fn memory_stats(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// MEMORY DOCTOR
-fn memory_doctor(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn memory_doctor(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (dataset, keys) = dataset_totals(ctx);
     let text = if let Some(per_key) = dataset.checked_div(keys) {
         format!("Sam, I detected no memory issues in this instance: {keys} keys use {dataset} accounted bytes ({per_key} per key).")
@@ -560,7 +559,7 @@ fn memory_doctor(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// MEMORY HELP
-fn memory_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn memory_help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(super::help_reply(
         "MEMORY",
         &[
@@ -576,7 +575,7 @@ fn memory_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// CONFIG GET parameter [parameter ...]
-fn config_get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn config_get(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let patterns: Vec<&[u8]> = a[2..].iter().map(|p| p.as_ref()).collect();
     let found = ctx.server.params.get_matching(&patterns);
     Ok(Reply::Map(
@@ -588,20 +587,17 @@ fn config_get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// CONFIG SET parameter value [parameter value ...]
-fn config_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn config_set(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !(a.len() - 2).is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
-    let pairs: Vec<(&[u8], &[u8])> = a[2..]
-        .chunks_exact(2)
-        .map(|p| (p[0].as_ref(), p[1].as_ref()))
-        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = a[2..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
     ctx.server.params.set_many(&pairs)?;
     Ok(Reply::Ok)
 }
 
 /// CONFIG RESETSTAT
-fn config_resetstat(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn config_resetstat(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.session.flush_counters(ctx.server);
     ctx.server.stats.reset();
     for st in ctx.server.command_stats.iter() {
@@ -611,7 +607,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> 
 }
 
 /// CONFIG HELP
-fn config_help(_ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn config_help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(super::help_reply(
         "CONFIG",
         &[

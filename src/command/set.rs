@@ -14,7 +14,6 @@ use crate::protocol::{args, CmdError, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::set::SetEncoding;
 use crate::storage::value::{EncodingLimits, IndexedMember, SetValue, Value};
-use bytes::Bytes;
 
 const S: &[&str] = &["@set"];
 const G: &str = "set";
@@ -78,14 +77,14 @@ fn set_reply<'a>(members: impl Iterator<Item = &'a IndexedMember>) -> Reply {
 }
 
 /// SADD key member [member ...]
-fn sadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let l = limits(ctx);
     let hint = a.len() - 2;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let added = t
         .write_if(
-            &a[1],
-            || Some(Value::Set(Box::new(SetValue::for_first(&a[2], hint, &l)))),
+            a[1],
+            || Some(Value::Set(Box::new(SetValue::for_first(a[2], hint, &l)))),
             |v| {
                 let s = v.as_set_mut().ok_or(CmdError::WrongType)?;
                 // Only a set just created is empty; an existing one may need converting first.
@@ -99,16 +98,16 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         .expect("created when missing")?;
     drop(t);
     if added > 0 {
-        ctx.notify(NOTIFY_SET, "sadd", &a[1]);
+        ctx.notify(NOTIFY_SET, "sadd", a[1]);
     }
     Ok(Reply::Int(added))
 }
 
 /// SREM key member [member ...]
-fn srem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn srem(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let r = t.write_if(
-        &a[1],
+        a[1],
         || None,
         |v| {
             let s = v.as_set_mut().ok_or(CmdError::WrongType)?;
@@ -128,18 +127,18 @@ fn srem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     drop(t);
     let (deleted, emptied) = r.unwrap_or(Ok((0, false)))?;
     if deleted > 0 {
-        ctx.notify(NOTIFY_SET, "srem", &a[1]);
+        ctx.notify(NOTIFY_SET, "srem", a[1]);
         if emptied {
-            ctx.notify(NOTIFY_GENERIC, "del", &a[1]);
+            ctx.notify(NOTIFY_GENERIC, "del", a[1]);
         }
     }
     Ok(Reply::Int(deleted))
 }
 
 /// SMEMBERS key
-fn smembers(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn smembers(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let s = read_set(&mut t, &a[1])?;
+    let s = read_set(&mut t, a[1])?;
     let found = s.is_some();
     let r = s.map_or(Reply::Set(Vec::new()), |s| set_reply(s.ordered()));
     drop(t);
@@ -148,20 +147,20 @@ fn smembers(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SISMEMBER key member
-fn sismember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn sismember(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let s = read_set(&mut t, &a[1])?;
+    let s = read_set(&mut t, a[1])?;
     let found = s.is_some();
-    let r = s.is_some_and(|s| s.contains(&a[2]));
+    let r = s.is_some_and(|s| s.contains(a[2]));
     drop(t);
     ctx.count_lookup(found);
     Ok(Reply::Int(r as i64))
 }
 
 /// SMISMEMBER key member [member ...]
-fn smismember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn smismember(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let s = read_set(&mut t, &a[1])?;
+    let s = read_set(&mut t, a[1])?;
     let found = s.is_some();
     let out = a[2..]
         .iter()
@@ -173,9 +172,9 @@ fn smismember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SCARD key
-fn scard(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn scard(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let s = read_set(&mut t, &a[1])?;
+    let s = read_set(&mut t, a[1])?;
     let found = s.is_some();
     let n = s.map_or(0, SetValue::len);
     drop(t);
@@ -184,15 +183,15 @@ fn scard(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SPOP key [count]
-fn spop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn spop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     match a.len() {
-        2 => spop_one(ctx, &a[1]),
-        3 => spop_count(ctx, &a[1], &a[2]),
+        2 => spop_one(ctx, a[1]),
+        3 => spop_count(ctx, a[1], a[2]),
         _ => Err(CmdError::Syntax),
     }
 }
 
-fn spop_one(ctx: &mut Ctx<'_>, key: &Bytes) -> Result<Reply, CmdError> {
+fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, [key]);
     let r = t.write_if(
         key,
@@ -222,7 +221,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &Bytes) -> Result<Reply, CmdError> {
 /// stays (Redis's `SPOP_MOVE_STRATEGY_MUL`); the rebuild is what changes the encoding.
 const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 
-fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: &[u8]) -> Result<Reply, CmdError> {
+fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> Result<Reply, CmdError> {
     let count = match args::int(count)? {
         c if c < 0 => return Err(CmdError::err("ERR value is out of range, must be positive")),
         c => c as u64,
@@ -272,17 +271,17 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &Bytes, count: &[u8]) -> Result<Reply, Cmd
 }
 
 /// SRANDMEMBER key [count]
-fn srandmember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn srandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
     let counted = if a.len() == 3 {
-        Some(random_count(&a[2])?)
+        Some(random_count(a[2])?)
     } else {
         None
     };
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let s = read_set(&mut t, &a[1])?;
+    let s = read_set(&mut t, a[1])?;
     let Some((count, uniq)) = counted else {
         return Ok(s.map_or(Reply::Nil, |s| {
             member(s.get_index(fastrand::usize(..s.len())).expect("non-empty"))
@@ -310,7 +309,7 @@ fn srandmember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// SMOVE source destination member
-fn smove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn smove(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (src, dst, m) = (&a[1], &a[2], &a[3]);
     let l = limits(ctx);
     let mut t = ctx.db().txn(ctx.now, &a[1..3]);
@@ -363,7 +362,7 @@ fn smove(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// Looks up every source set in argument order: their sizes (None for missing keys), or
 /// WRONGTYPE for the first key of another type, which Redis reports even after a missing key.
-fn source_sizes(t: &mut Txn<'_>, keys: &[Bytes]) -> Result<Vec<Option<usize>>, CmdError> {
+fn source_sizes(t: &mut Txn<'_>, keys: &[&[u8]]) -> Result<Vec<Option<usize>>, CmdError> {
     keys.iter()
         .map(|k| read_set(t, k).map(|s| s.map(SetValue::len)))
         .collect()
@@ -400,12 +399,14 @@ enum InterOut {
 /// (up to `limit`, 0 = all), or a set stored at `dst`.
 fn inter(
     ctx: &mut Ctx<'_>,
-    keys: &[Bytes],
-    dst: Option<&Bytes>,
+    keys: &[&[u8]],
+    dst: Option<&[u8]>,
     card: Option<u64>,
 ) -> Result<Reply, CmdError> {
     let l = limits(ctx);
-    let mut t = ctx.db().txn(ctx.now, dst.into_iter().chain(keys));
+    let mut t = ctx
+        .db()
+        .txn(ctx.now, dst.into_iter().chain(keys.iter().copied()));
     let sizes = source_sizes(&mut t, keys)?;
     let mode = match (dst, card) {
         (Some(_), _) => InterOut::Store,
@@ -428,10 +429,10 @@ fn inter(
     // Smallest set first, as Redis orders them: fewer candidates to test.
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by_key(|&i| sizes[i].expect("all present"));
-    let first = &keys[order[0]];
-    let others: Vec<&Bytes> = order[1..]
+    let first = keys[order[0]];
+    let others: Vec<&[u8]> = order[1..]
         .iter()
-        .map(|&i| &keys[i])
+        .map(|&i| keys[i])
         .filter(|k| *k != first)
         .collect();
     // Candidates come from the smallest set; each other set is then probed once per survivor.
@@ -477,18 +478,18 @@ fn inter(
 }
 
 /// SINTER key [key ...]
-fn sinter(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn sinter(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     inter(ctx, &a[1..], None, None)
 }
 
 /// SINTERSTORE destination key [key ...]
-fn sinterstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    inter(ctx, &a[2..], Some(&a[1]), None)
+fn sinterstore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    inter(ctx, &a[2..], Some(a[1]), None)
 }
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
-fn sintercard(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let numkeys = args::int(&a[1])
+fn sintercard(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let numkeys = args::int(a[1])
         .ok()
         .filter(|n| *n >= 1)
         .ok_or_else(|| CmdError::err("ERR numkeys should be greater than 0"))?;
@@ -501,8 +502,8 @@ fn sintercard(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let mut limit = 0u64;
     let mut i = end;
     while i < a.len() {
-        if args::is(&a[i], "LIMIT") && i + 1 < a.len() {
-            limit = args::int(&a[i + 1])
+        if args::is(a[i], "LIMIT") && i + 1 < a.len() {
+            limit = args::int(a[i + 1])
                 .ok()
                 .filter(|l| *l >= 0)
                 .ok_or_else(|| CmdError::err("ERR LIMIT can't be negative"))?
@@ -526,12 +527,14 @@ enum Op {
 /// intset, so a stored result gets the encoding Redis would give it.
 fn union_diff(
     ctx: &mut Ctx<'_>,
-    keys: &[Bytes],
-    dst: Option<&Bytes>,
+    keys: &[&[u8]],
+    dst: Option<&[u8]>,
     op: Op,
 ) -> Result<Reply, CmdError> {
     let l = limits(ctx);
-    let mut t = ctx.db().txn(ctx.now, dst.into_iter().chain(keys));
+    let mut t = ctx
+        .db()
+        .txn(ctx.now, dst.into_iter().chain(keys.iter().copied()));
     let sizes = source_sizes(&mut t, keys)?;
     let mut result = SetValue::new();
     match op {
@@ -563,7 +566,7 @@ fn union_diff(
 /// first set against the others, or copy the first set and remove the others' members.
 fn diff_into(
     t: &mut Txn<'_>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     sizes: &[Option<usize>],
     result: &mut SetValue,
     l: &EncodingLimits,
@@ -577,10 +580,10 @@ fn diff_into(
     }
     let present = sizes.iter().filter(|s| s.is_some()).count();
     let algo_one = present * first_size / 2 <= sizes.iter().flatten().sum::<usize>();
-    let mut others: Vec<(usize, &Bytes)> = keys[1..]
+    let mut others: Vec<(usize, &[u8])> = keys[1..]
         .iter()
         .zip(&sizes[1..])
-        .filter_map(|(k, s)| s.map(|s| (s, k)))
+        .filter_map(|(&k, s)| s.map(|s| (s, k)))
         .collect();
     if algo_one {
         // Largest first: members are more likely to be found, and dropped, early.
@@ -614,30 +617,30 @@ fn diff_into(
 }
 
 /// SUNION key [key ...]
-fn sunion(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn sunion(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     union_diff(ctx, &a[1..], None, Op::Union)
 }
 
 /// SUNIONSTORE destination key [key ...]
-fn sunionstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    union_diff(ctx, &a[2..], Some(&a[1]), Op::Union)
+fn sunionstore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    union_diff(ctx, &a[2..], Some(a[1]), Op::Union)
 }
 
 /// SDIFF key [key ...]
-fn sdiff(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn sdiff(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     union_diff(ctx, &a[1..], None, Op::Diff)
 }
 
 /// SDIFFSTORE destination key [key ...]
-fn sdiffstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    union_diff(ctx, &a[2..], Some(&a[1]), Op::Diff)
+fn sdiffstore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    union_diff(ctx, &a[2..], Some(a[1]), Op::Diff)
 }
 
 /// SSCAN key cursor [MATCH pattern] [COUNT count]
-fn sscan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let cursor = parse_cursor(&a[2])?;
+fn sscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let cursor = parse_cursor(a[2])?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(s) = read_set(&mut t, &a[1])? else {
+    let Some(s) = read_set(&mut t, a[1])? else {
         return Ok(scan_reply(0, Vec::new()));
     };
     let opts = parse_scan_opts(a, 3)?;

@@ -3,11 +3,10 @@
 
 use super::dispatch::Ctx;
 use crate::protocol::{CmdError, Reply};
-use bytes::Bytes;
 
 /// A handler: parse arguments, run the storage operation, build the reply. `args[0]` is the
 /// command name (and `args[1]` the subcommand for container commands), as in Redis's argv.
-pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Result<Reply, CmdError>;
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> Result<Reply, CmdError>;
 
 /// Command flags, with the names `COMMAND INFO` reports.
 pub mod flags {
@@ -238,12 +237,18 @@ pub struct CommandSpec {
     pub syntax: &'static str,
     /// For key specs flagged `VARIABLE_FLAGS`: the flags a given call really has
     /// (`COMMAND GETKEYSANDFLAGS`), from the arguments and the spec's index.
-    pub key_flags: Option<fn(&[Bytes], usize) -> u32>,
+    pub key_flags: Option<KeyFlagsFn>,
     /// For writes whose arguments under-state what they store (SETRANGE pads up to its
     /// offset): the bytes a call may write, which memory quotas reserve instead of the
     /// argument bytes when larger.
-    pub writes: Option<fn(&[Bytes]) -> usize>,
+    pub writes: Option<WritesFn>,
 }
+
+/// See [`CommandSpec::key_flags`].
+pub type KeyFlagsFn = fn(&[&[u8]], usize) -> u32;
+
+/// See [`CommandSpec::writes`].
+pub type WritesFn = fn(&[&[u8]]) -> usize;
 
 impl CommandSpec {
     pub fn has(&self, flag: u32) -> bool {
@@ -294,12 +299,12 @@ impl CommandSpec {
         self
     }
 
-    pub const fn key_flags(mut self, f: fn(&[Bytes], usize) -> u32) -> CommandSpec {
+    pub const fn key_flags(mut self, f: KeyFlagsFn) -> CommandSpec {
         self.key_flags = Some(f);
         self
     }
 
-    pub const fn writes(mut self, f: fn(&[Bytes]) -> usize) -> CommandSpec {
+    pub const fn writes(mut self, f: WritesFn) -> CommandSpec {
         self.writes = Some(f);
         self
     }

@@ -64,7 +64,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// SET's key flags for one call: a plain SET only overwrites; with GET it also reads.
-fn set_key_flags(args: &[Bytes], _spec: usize) -> u32 {
+fn set_key_flags(args: &[&[u8]], _spec: usize) -> u32 {
     if args.iter().skip(3).any(|a| args::is(a, "GET")) {
         RW | ACCESS | UPDATE
     } else {
@@ -101,9 +101,9 @@ fn read_str<'t>(t: &'t mut Txn<'_>, key: &[u8]) -> Result<Option<&'t Str>, CmdEr
 }
 
 /// GET key
-fn get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn get(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let v = read_str(&mut t, &a[1])?.map(str_reply);
+    let v = read_str(&mut t, a[1])?.map(str_reply);
     drop(t);
     ctx.count_lookup(v.is_some());
     Ok(v.unwrap_or(Reply::Nil))
@@ -127,8 +127,8 @@ enum Ttl {
 /// The shared body of SET and its variants (`setGenericCommand`).
 fn set_generic(
     ctx: &mut Ctx<'_>,
-    key: &Bytes,
-    value: &Bytes,
+    key: &[u8],
+    value: &[u8],
     cond: Cond,
     ttl: Ttl,
     get_old: bool,
@@ -199,29 +199,32 @@ fn ttl_opt(opt: &[u8], keep_or_persist: TtlOpt) -> Option<TtlOpt> {
     Some(TtlOpt::At(unit))
 }
 
+/// An expiry option and its argument.
+type TtlChoice<'a> = Option<(TtlOpt, Option<&'a [u8]>)>;
+
 /// Parses the expiry options starting at `a[from]`, calling `other` for anything else.
 /// Returns the chosen option and its argument.
-fn parse_ttl_opts(
-    a: &[Bytes],
+fn parse_ttl_opts<'a>(
+    a: &[&'a [u8]],
     from: usize,
     flag_opt: TtlOpt,
     mut other: impl FnMut(&[u8]) -> bool,
-) -> Result<Option<(TtlOpt, Option<&Bytes>)>, CmdError> {
-    let mut chosen: Option<(TtlOpt, Option<&Bytes>)> = None;
+) -> Result<TtlChoice<'a>, CmdError> {
+    let mut chosen: TtlChoice<'a> = None;
     let mut i = from;
     while i < a.len() {
-        match ttl_opt(&a[i], flag_opt) {
+        match ttl_opt(a[i], flag_opt) {
             Some(o) if chosen.is_none_or(|(c, _)| c == o) => {
                 if let TtlOpt::At(_) = o {
                     let value = a.get(i + 1).ok_or(CmdError::Syntax)?;
-                    chosen = Some((o, Some(value)));
+                    chosen = Some((o, Some(*value)));
                     i += 1;
                 } else {
                     chosen = Some((o, None));
                 }
             }
             Some(_) => return Err(CmdError::Syntax),
-            None if other(&a[i]) => {}
+            None if other(a[i]) => {}
             None => return Err(CmdError::Syntax),
         }
         i += 1;
@@ -231,7 +234,7 @@ fn parse_ttl_opts(
 
 /// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | KEEPTTL]
-fn set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut cond, mut get_old, mut conflict) = (Cond::Always, false, false);
     let chosen = parse_ttl_opts(a, 3, TtlOpt::KeepTtl, |opt| {
         if args::is(opt, "NX") {
@@ -255,38 +258,38 @@ fn set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         Some((TtlOpt::At(unit), Some(v))) => Ttl::At(deadline(v, unit, ctx.now, "set", true)?),
         Some(_) => Ttl::Keep,
     };
-    set_generic(ctx, &a[1], &a[2], cond, ttl, get_old)
+    set_generic(ctx, a[1], a[2], cond, ttl, get_old)
 }
 
 /// SETNX key value
-fn setnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let r = set_generic(ctx, &a[1], &a[2], Cond::Nx, Ttl::Clear, false)?;
+fn setnx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let r = set_generic(ctx, a[1], a[2], Cond::Nx, Ttl::Clear, false)?;
     Ok(Reply::Int((r == Reply::Ok) as i64))
 }
 
 /// SETEX key seconds value
-fn setex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let at = deadline(&a[2], Unit::Seconds, ctx.now, "setex", true)?;
-    set_generic(ctx, &a[1], &a[3], Cond::Always, Ttl::At(at), false)
+fn setex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let at = deadline(a[2], Unit::Seconds, ctx.now, "setex", true)?;
+    set_generic(ctx, a[1], a[3], Cond::Always, Ttl::At(at), false)
 }
 
 /// PSETEX key milliseconds value
-fn psetex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let at = deadline(&a[2], Unit::Millis, ctx.now, "psetex", true)?;
-    set_generic(ctx, &a[1], &a[3], Cond::Always, Ttl::At(at), false)
+fn psetex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let at = deadline(a[2], Unit::Millis, ctx.now, "psetex", true)?;
+    set_generic(ctx, a[1], a[3], Cond::Always, Ttl::At(at), false)
 }
 
 /// GETSET key value
-fn getset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    set_generic(ctx, &a[1], &a[2], Cond::Always, Ttl::Clear, true)
+fn getset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    set_generic(ctx, a[1], a[2], Cond::Always, Ttl::Clear, true)
 }
 
 /// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | PERSIST]
-fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn getex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let chosen = parse_ttl_opts(a, 2, TtlOpt::Persist, |_| false)?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(v) = read_str(&mut t, &a[1])?.map(Str::to_bytes) else {
+    let Some(v) = read_str(&mut t, a[1])?.map(Str::to_bytes) else {
         // As Redis: a missing key answers nil before the time argument is validated.
         return Ok(Reply::Nil);
     };
@@ -295,17 +298,17 @@ fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         Some((TtlOpt::At(unit), Some(arg))) => {
             let at = deadline(arg, unit, t.now, "getex", true)?;
             if at <= t.now {
-                t.remove(&a[1]);
-                ctx.notify(NOTIFY_GENERIC, "del", &a[1]);
+                t.remove(a[1]);
+                ctx.notify(NOTIFY_GENERIC, "del", a[1]);
             } else {
-                t.set_expire(&a[1], at);
-                ctx.notify(NOTIFY_GENERIC, "expire", &a[1]);
+                t.set_expire(a[1], at);
+                ctx.notify(NOTIFY_GENERIC, "expire", a[1]);
             }
         }
         // PERSIST: an event only when there was a TTL to remove, as Redis.
-        Some(_) if t.peek(&a[1]).is_some_and(|e| e.expire_at != 0) => {
-            t.set_expire(&a[1], 0);
-            ctx.notify(NOTIFY_GENERIC, "persist", &a[1]);
+        Some(_) if t.peek(a[1]).is_some_and(|e| e.expire_at != 0) => {
+            t.set_expire(a[1], 0);
+            ctx.notify(NOTIFY_GENERIC, "persist", a[1]);
         }
         Some(_) => {}
     }
@@ -313,18 +316,18 @@ fn getex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// GETDEL key
-fn getdel(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn getdel(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(v) = read_str(&mut t, &a[1])?.map(Str::to_bytes) else {
+    let Some(v) = read_str(&mut t, a[1])?.map(Str::to_bytes) else {
         return Ok(Reply::Nil);
     };
-    t.remove(&a[1]);
-    ctx.notify(NOTIFY_GENERIC, "del", &a[1]);
+    t.remove(a[1]);
+    ctx.notify(NOTIFY_GENERIC, "del", a[1]);
     Ok(Reply::Bulk(v))
 }
 
 /// MGET key [key ...]
-fn mget(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn mget(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let keys = &a[1..];
     let mut t = ctx.db().txn(ctx.now, keys);
     let out = keys
@@ -341,7 +344,7 @@ fn mget(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     Ok(Reply::Array(out))
 }
 
-fn pairs(a: &[Bytes], ctx: &Ctx<'_>) -> Result<(), CmdError> {
+fn pairs(a: &[&[u8]], ctx: &Ctx<'_>) -> Result<(), CmdError> {
     if !(a.len() - 1).is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.spec.name.to_string()));
     }
@@ -349,33 +352,33 @@ fn pairs(a: &[Bytes], ctx: &Ctx<'_>) -> Result<(), CmdError> {
 }
 
 /// MSET key value [key value ...]
-fn mset(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn mset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     pairs(a, ctx)?;
     let mut t = ctx.db().txn(ctx.now, a[1..].iter().step_by(2));
     for kv in a[1..].chunks_exact(2) {
-        t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
-        ctx.notify(NOTIFY_STRING, "set", &kv[0]);
+        t.set(kv[0], Value::Str(Str::from_slice(kv[1])), 0);
+        ctx.notify(NOTIFY_STRING, "set", kv[0]);
     }
     Ok(Reply::Ok)
 }
 
 /// MSETNX key value [key value ...]
-fn msetnx(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn msetnx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     pairs(a, ctx)?;
     let mut t = ctx.db().txn(ctx.now, a[1..].iter().step_by(2));
     if a[1..].iter().step_by(2).any(|k| t.exists(k)) {
         return Ok(Reply::Int(0));
     }
     for kv in a[1..].chunks_exact(2) {
-        t.set(&kv[0], Value::Str(Str::from_slice(&kv[1])), 0);
-        ctx.notify(NOTIFY_STRING, "set", &kv[0]);
+        t.set(kv[0], Value::Str(Str::from_slice(kv[1])), 0);
+        ctx.notify(NOTIFY_STRING, "set", kv[0]);
     }
     Ok(Reply::Int(1))
 }
 
 /// The shared body of INCR, DECR, INCRBY and DECRBY: one lookup, and an existing key keeps
 /// its TTL, as in Redis.
-fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Reply, CmdError> {
+fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, [key]);
     let reply = t.upsert(key, |v| -> Result<_, CmdError> {
         let cur = match v {
@@ -393,35 +396,35 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Result<Reply, CmdError> {
 }
 
 /// INCR key
-fn incr(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    incr_by(ctx, &a[1], 1)
+fn incr(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    incr_by(ctx, a[1], 1)
 }
 
 /// DECR key
-fn decr(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    incr_by(ctx, &a[1], -1)
+fn decr(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    incr_by(ctx, a[1], -1)
 }
 
 /// INCRBY key increment
-fn incrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::int(&a[2])?;
-    incr_by(ctx, &a[1], by)
+fn incrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::int(a[2])?;
+    incr_by(ctx, a[1], by)
 }
 
 /// DECRBY key decrement
-fn decrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::int(&a[2])?;
+fn decrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::int(a[2])?;
     let neg = by
         .checked_neg()
         .ok_or_else(|| CmdError::err("ERR decrement would overflow"))?;
-    incr_by(ctx, &a[1], neg)
+    incr_by(ctx, a[1], neg)
 }
 
 /// INCRBYFLOAT key increment
-fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let by = args::float(&a[2])?;
+fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let by = args::float(a[2])?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let reply = t.upsert(&a[1], |v| -> Result<_, CmdError> {
+    let reply = t.upsert(a[1], |v| -> Result<_, CmdError> {
         let cur = match v {
             None => Bytes::from_static(b"0"),
             Some(v) => v.as_str().ok_or(CmdError::WrongType)?.to_bytes(),
@@ -430,18 +433,18 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         if !(cur_f + by).is_finite() {
             return Err(CmdError::NanOrInfinity);
         }
-        let text = crate::util::decimal::add(&cur, &a[2])
+        let text = crate::util::decimal::add(&cur, a[2])
             .unwrap_or_else(|| crate::util::decimal::format_fixed(cur_f + by));
         // Redis stores the result as a plain string (never the int encoding).
         let value = Value::Str(Str::raw(text.as_bytes()));
         Ok((Reply::bulk(text), value))
     })?;
-    ctx.notify(NOTIFY_STRING, "incrbyfloat", &a[1]);
+    ctx.notify(NOTIFY_STRING, "incrbyfloat", a[1]);
     Ok(reply)
 }
 
 /// APPEND key value
-fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn append(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (key, extra) = (&a[1], &a[2]);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let cur_len = match read_str(&mut t, key)? {
@@ -469,17 +472,17 @@ fn append(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// STRLEN key
-fn strlen(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn strlen(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let len = read_str(&mut t, &a[1])?.map_or(0, Str::len);
+    let len = read_str(&mut t, a[1])?.map_or(0, Str::len);
     Ok(Reply::Int(len as i64))
 }
 
 /// GETRANGE key start end (and SUBSTR)
-fn getrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (mut start, mut end) = (args::int(&a[2])?, args::int(&a[3])?);
+fn getrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (mut start, mut end) = (args::int(a[2])?, args::int(a[3])?);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(s) = read_str(&mut t, &a[1])? else {
+    let Some(s) = read_str(&mut t, a[1])? else {
         return Ok(Reply::bulk(Bytes::new()));
     };
     let out = s.with_bytes(|b| {
@@ -508,7 +511,7 @@ fn getrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// SETRANGE key offset value
 /// What SETRANGE may write: the string up to the patch's end, zero-padded from the offset.
-fn setrange_writes(a: &[Bytes]) -> usize {
+fn setrange_writes(a: &[&[u8]]) -> usize {
     match (a.get(2), a.get(3)) {
         (Some(offset), Some(patch)) if !patch.is_empty() => {
             let offset = args::int(offset).unwrap_or(0).max(0) as usize;
@@ -518,8 +521,8 @@ fn setrange_writes(a: &[Bytes]) -> usize {
     }
 }
 
-fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let offset = args::int(&a[2])?;
+fn setrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let offset = args::int(a[2])?;
     if offset < 0 {
         return Err(CmdError::err("ERR offset is out of range"));
     }
@@ -560,18 +563,18 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
-fn lcs(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn lcs(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut want_len, mut want_idx, mut with_len, mut min_len) = (false, false, false, 0i64);
     let mut i = 3;
     while i < a.len() {
-        if args::is(&a[i], "LEN") {
+        if args::is(a[i], "LEN") {
             want_len = true;
-        } else if args::is(&a[i], "IDX") {
+        } else if args::is(a[i], "IDX") {
             want_idx = true;
-        } else if args::is(&a[i], "WITHMATCHLEN") {
+        } else if args::is(a[i], "WITHMATCHLEN") {
             with_len = true;
-        } else if args::is(&a[i], "MINMATCHLEN") && i + 1 < a.len() {
-            min_len = args::int(&a[i + 1])?.max(0);
+        } else if args::is(a[i], "MINMATCHLEN") && i + 1 < a.len() {
+            min_len = args::int(a[i + 1])?.max(0);
             i += 1;
         } else {
             return Err(CmdError::Syntax);
@@ -586,7 +589,7 @@ fn lcs(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
     let keys = [&a[1], &a[2]];
     let mut t = ctx.db().txn(ctx.now, keys);
     let mut fetch =
-        |k: &Bytes| -> Result<Bytes, CmdError> {
+        |k: &[u8]| -> Result<Bytes, CmdError> {
             match t.get(k) {
                 None => Ok(Bytes::new()),
                 Some(e) => e.value.as_str().map(Str::to_bytes).ok_or_else(|| {

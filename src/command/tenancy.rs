@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The tenant and the command's arguments with global names resolved to plain keys.
-pub type Resolved = (Arc<Tenant>, Vec<Bytes>);
+pub type Resolved<'a> = (Arc<Tenant>, Vec<&'a [u8]>);
 /// A tenant's store, the pattern to match in it, and the prefix to put back on listed keys.
 pub type PatternScope = (Arc<TenantData>, Bytes, Vec<u8>);
 
@@ -224,12 +224,12 @@ fn refresh_changed(server: &Server, session: &mut Session, now: u64) -> Result<(
 /// For an admin in the global context: if the command's keys are tenant global names, the
 /// tenant's store and the arguments with the names resolved to plain keys. All keys of one
 /// command must belong to the same place (one tenant, or the global keyspace).
-pub fn resolve_global_names(
+pub fn resolve_global_names<'a>(
     server: &Server,
     spec: &CommandSpec,
-    args: &[Bytes],
+    args: &[&'a [u8]],
     db: usize,
-) -> Result<Option<Resolved>, CmdError> {
+) -> Result<Option<Resolved<'a>>, CmdError> {
     // Cheap test first: this runs for every command in the global context.
     if spec.keys.is_empty() || !args[1..].iter().any(|a| a.starts_with(PREFIX)) {
         return Ok(None);
@@ -241,7 +241,7 @@ pub fn resolve_global_names(
     let mut tenant: Option<Arc<Tenant>> = None;
     let mut out = args.to_vec();
     for i in positions {
-        let Some((id, key)) = split_global_name(&args[i]) else {
+        let Some((id, key)) = split_global_name(args[i]) else {
             return Err(CmdError::err(
                 "ERR keys of one command must all belong to the same tenant",
             ));
@@ -262,8 +262,7 @@ pub fn resolve_global_names(
                 tenant = Some(t);
             }
         }
-        let start = args[i].len() - key.len();
-        out[i] = args[i].slice(start..);
+        out[i] = key;
     }
     let Some(t) = tenant else {
         return Ok(None);

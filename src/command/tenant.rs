@@ -9,7 +9,6 @@ use crate::tenant::manager::{Changes, TenantError};
 use crate::tenant::quota::{Refusal, Resource};
 use crate::tenant::{Role, State, Tenant};
 use crate::util::glob;
-use bytes::Bytes;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -44,7 +43,7 @@ impl From<TenantError> for CmdError {
     }
 }
 
-fn id_arg(a: &Bytes) -> String {
+fn id_arg(a: &[u8]) -> String {
     args::text(a)
 }
 
@@ -60,12 +59,12 @@ fn own_tenant_only(ctx: &Ctx<'_>, id: &str) -> Result<(), CmdError> {
     }
 }
 
-fn size_arg(what: &'static str, v: &Bytes) -> Result<u64, CmdError> {
+fn size_arg(what: &'static str, v: &[u8]) -> Result<u64, CmdError> {
     let text = args::text(v);
     parse_size(&text).ok_or_else(|| TenantError::Invalid { what, value: text }.into())
 }
 
-fn count_arg(what: &'static str, v: &Bytes) -> Result<u64, CmdError> {
+fn count_arg(what: &'static str, v: &[u8]) -> Result<u64, CmdError> {
     args::uint(v).map_err(|_| {
         TenantError::Invalid {
             what,
@@ -77,7 +76,7 @@ fn count_arg(what: &'static str, v: &Bytes) -> Result<u64, CmdError> {
 
 /// Parses `[NAME n] [TIER t] [STATE s] [MEMORY m] [KEYS n] [OPS n] [CONNECTIONS n]
 /// [DATABASES n] [EVICTION p]`; `allow_state` only for TENANT.UPDATE.
-fn parse_changes(opts: &[Bytes], allow_state: bool) -> Result<Changes, CmdError> {
+fn parse_changes(opts: &[&[u8]], allow_state: bool) -> Result<Changes, CmdError> {
     let mut c = Changes::default();
     if !opts.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
@@ -117,16 +116,16 @@ fn parse_changes(opts: &[Bytes], allow_state: bool) -> Result<Changes, CmdError>
 
 /// TENANT.CREATE id [NAME name] [TIER tier] [MEMORY bytes] [KEYS n] [OPS n] [CONNECTIONS n]
 /// [DATABASES n] [EVICTION policy]
-fn create(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn create(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let c = parse_changes(&a[2..], false)?;
-    ctx.server.tenants.create(&id_arg(&a[1]), &c)?;
+    ctx.server.tenants.create(&id_arg(a[1]), &c)?;
     Ok(Reply::Ok)
 }
 
 /// TENANT.UPDATE id [NAME name] [TIER tier] [STATE active|suspended|readonly] [limits...]
-fn update(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn update(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let c = parse_changes(&a[2..], true)?;
-    ctx.server.tenants.update(&id_arg(&a[1]), &c, None)?;
+    ctx.server.tenants.update(&id_arg(a[1]), &c, None)?;
     Ok(Reply::Ok)
 }
 
@@ -141,13 +140,13 @@ fn kill_connections(ctx: &mut Ctx<'_>, t: &Tenant) {
 }
 
 /// TENANT.DELETE id [FORCE]
-fn delete(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn delete(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let force = match a.len() {
         2 => false,
-        3 if args::is(&a[2], "FORCE") => true,
+        3 if args::is(a[2], "FORCE") => true,
         _ => return Err(CmdError::Syntax),
     };
-    let t = ctx.server.tenants.delete(&id_arg(&a[1]), force)?;
+    let t = ctx.server.tenants.delete(&id_arg(a[1]), force)?;
     kill_connections(ctx, &t);
     if ctx.session.tenant_id() == Some(t.id.as_str()) {
         ctx.session.unbind();
@@ -156,22 +155,22 @@ fn delete(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.LIST [STATE state] [TIER tier] [MATCH pattern]
-fn list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let (mut state, mut tier, mut pattern) = (None, None, None);
     if !(a.len() - 1).is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     for pair in a[1..].chunks_exact(2) {
-        if args::is(&pair[0], "STATE") {
-            let s = args::text(&pair[1]);
+        if args::is(pair[0], "STATE") {
+            let s = args::text(pair[1]);
             state = Some(State::parse(&s).ok_or(TenantError::Invalid {
                 what: "state",
                 value: s,
             })?);
-        } else if args::is(&pair[0], "TIER") {
-            tier = Some(args::text(&pair[1]));
-        } else if args::is(&pair[0], "MATCH") {
-            pattern = Some(pair[1].clone());
+        } else if args::is(pair[0], "TIER") {
+            tier = Some(args::text(pair[1]));
+        } else if args::is(pair[0], "MATCH") {
+            pattern = Some(pair[1]);
         } else {
             return Err(CmdError::Syntax);
         }
@@ -247,62 +246,62 @@ fn info_map(t: &Arc<Tenant>) -> Reply {
 }
 
 /// TENANT.INFO id
-fn info(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let id = id_arg(&a[1]);
+fn info(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let id = id_arg(a[1]);
     own_tenant_only(ctx, &id)?;
     let t = ctx.server.tenants.find(&id)?;
     Ok(info_map(&t))
 }
 
 /// TENANT.SUSPEND id [REASON text]
-fn suspend(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn suspend(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let reason = match a.len() {
         2 => None,
-        4 if args::is(&a[2], "REASON") => Some(args::text(&a[3])),
+        4 if args::is(a[2], "REASON") => Some(args::text(a[3])),
         _ => return Err(CmdError::Syntax),
     };
     let c = Changes {
         state: Some(State::Suspended),
         ..Changes::default()
     };
-    ctx.server.tenants.update(&id_arg(&a[1]), &c, reason)?;
+    ctx.server.tenants.update(&id_arg(a[1]), &c, reason)?;
     Ok(Reply::Ok)
 }
 
 /// TENANT.ACTIVATE id
-fn activate(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn activate(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let c = Changes {
         state: Some(State::Active),
         ..Changes::default()
     };
-    ctx.server.tenants.update(&id_arg(&a[1]), &c, None)?;
+    ctx.server.tenants.update(&id_arg(a[1]), &c, None)?;
     Ok(Reply::Ok)
 }
 
 /// TENANT.TOKEN.CREATE id [ROLE admin|readwrite|readonly] [NAME label] [TTL seconds]
-fn token_create(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let id = id_arg(&a[1]);
+fn token_create(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let id = id_arg(a[1]);
     own_tenant_only(ctx, &id)?;
     let (mut role, mut name, mut ttl) = (Role::Readwrite, None, None);
     if !(a.len() - 2).is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     for pair in a[2..].chunks_exact(2) {
-        if args::is(&pair[0], "ROLE") {
-            let r = args::text(&pair[1]);
+        if args::is(pair[0], "ROLE") {
+            let r = args::text(pair[1]);
             role = Role::parse(&r).ok_or(TenantError::Invalid {
                 what: "role",
                 value: r,
             })?;
-        } else if args::is(&pair[0], "NAME") {
-            name = Some(args::text(&pair[1]));
-        } else if args::is(&pair[0], "TTL") {
-            match args::int(&pair[1]) {
+        } else if args::is(pair[0], "NAME") {
+            name = Some(args::text(pair[1]));
+        } else if args::is(pair[0], "TTL") {
+            match args::int(pair[1]) {
                 Ok(s) if s > 0 => ttl = Some(s as u64),
                 _ => {
                     return Err(TenantError::Invalid {
                         what: "TTL",
-                        value: args::text(&pair[1]),
+                        value: args::text(pair[1]),
                     }
                     .into())
                 }
@@ -320,8 +319,8 @@ fn token_create(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.TOKEN.LIST id
-fn token_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let id = id_arg(&a[1]);
+fn token_list(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let id = id_arg(a[1]);
     own_tenant_only(ctx, &id)?;
     let t = ctx.server.tenants.find(&id)?;
     let tokens = t
@@ -343,15 +342,15 @@ fn token_list(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.TOKEN.REVOKE id token-id
-fn token_revoke(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let id = id_arg(&a[1]);
+fn token_revoke(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let id = id_arg(a[1]);
     own_tenant_only(ctx, &id)?;
-    ctx.server.tenants.revoke_token(&id, &args::text(&a[2]))?;
+    ctx.server.tenants.revoke_token(&id, &args::text(a[2]))?;
     Ok(Reply::Ok)
 }
 
 /// TENANT.LIMITS.SET id <MEMORY | KEYS | OPS | CONNECTIONS | DATABASES | REQUEST> value [...]
-fn limits_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn limits_set(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !(a.len() - 2).is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
@@ -373,13 +372,13 @@ fn limits_set(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
             Resource::Databases => c.databases = Some(count_arg("databases", v)?),
         }
     }
-    ctx.server.tenants.update(&id_arg(&a[1]), &c, None)?;
+    ctx.server.tenants.update(&id_arg(a[1]), &c, None)?;
     Ok(Reply::Ok)
 }
 
 /// TENANT.LIMITS.GET id
-fn limits_get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let id = id_arg(&a[1]);
+fn limits_get(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let id = id_arg(a[1]);
     own_tenant_only(ctx, &id)?;
     let l = ctx.server.tenants.find(&id)?.limits();
     Ok(Reply::map_str(vec![
@@ -393,8 +392,8 @@ fn limits_get(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.QUOTA id
-fn quota(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let id = id_arg(&a[1]);
+fn quota(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let id = id_arg(a[1]);
     own_tenant_only(ctx, &id)?;
     let t = ctx.server.tenants.find(&id)?;
     let l = t.limits();
@@ -432,8 +431,8 @@ fn quota(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.USE id
-fn use_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let t = ctx.server.tenants.find(&id_arg(&a[1]))?;
+fn use_(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let t = ctx.server.tenants.find(&id_arg(a[1]))?;
     ctx.session
         .bind(t.clone(), None)
         .map_err(|e| CmdError::err(Refusal(&t.id, &e).to_string()))?;
@@ -441,7 +440,7 @@ fn use_(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.CURRENT
-fn current(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn current(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     Ok(ctx
         .session
         .tenant_id()
@@ -449,7 +448,7 @@ fn current(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// TENANT.EXIT
-fn exit(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn exit(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     if !ctx.session.server_admin {
         return Err(CmdError::err(
             "ERR a connection authenticated as a tenant cannot leave it",

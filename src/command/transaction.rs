@@ -30,7 +30,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// MULTI
-fn multi(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn multi(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.multi.is_some() {
         return Err(CmdError::err("ERR MULTI calls can not be nested"));
     }
@@ -39,7 +39,7 @@ fn multi(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// DISCARD
-fn discard(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn discard(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.multi.take().is_none() {
         return Err(CmdError::err("ERR DISCARD without MULTI"));
     }
@@ -48,7 +48,7 @@ fn discard(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// EXEC
-fn exec(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let Some(multi) = ctx.session.multi.take() else {
         return Err(CmdError::err("ERR EXEC without MULTI"));
     };
@@ -83,7 +83,7 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// WATCH key [key ...]
-fn watch(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.multi.is_some() {
         return Err(CmdError::err("ERR WATCH inside MULTI is not allowed"));
     }
@@ -105,7 +105,7 @@ fn watch(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         ks.watchers.register(key, &signal);
         ctx.session.watched.push(Watched {
             keyspace: ks.clone(),
-            key: key.clone(),
+            key: Bytes::copy_from_slice(key),
             expire_at,
         });
     }
@@ -114,7 +114,7 @@ fn watch(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// UNWATCH
-fn unwatch(ctx: &mut Ctx<'_>, _a: &[Bytes]) -> Result<Reply, CmdError> {
+fn unwatch(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.session.unwatch_all();
     Ok(Reply::Ok)
 }

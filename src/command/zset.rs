@@ -17,7 +17,6 @@ use crate::storage::keyspace::Txn;
 use crate::storage::value::{EncodingLimits, Member, Value, ZSet};
 use crate::storage::zset::cmp_entry;
 use crate::util::glob;
-use bytes::Bytes;
 
 const Z: &[&str] = &["@sortedset"];
 const G: &str = "sorted-set";
@@ -292,7 +291,7 @@ struct AddFlags {
 }
 
 /// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
-fn zadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut f = AddFlags::default();
     let mut i = 2;
     while i < a.len() {
@@ -315,24 +314,24 @@ fn zadd(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         *flag = true;
         i += 1;
     }
-    zadd_generic(ctx, &a[1], &a[i..], f)
+    zadd_generic(ctx, a[1], &a[i..], f)
 }
 
 /// ZINCRBY key increment member
-fn zincrby(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let f = AddFlags {
         incr: true,
         ..AddFlags::default()
     };
-    zadd_generic(ctx, &a[1], &a[2..], f)
+    zadd_generic(ctx, a[1], &a[2..], f)
 }
 
 /// The shared body of ZADD and ZINCRBY (`zaddGenericCommand`): options are checked, then
 /// every score, before the key is touched, so a bad pair changes nothing.
 fn zadd_generic(
     ctx: &mut Ctx<'_>,
-    key: &Bytes,
-    pairs: &[Bytes],
+    key: &[u8],
+    pairs: &[&[u8]],
     f: AddFlags,
 ) -> Result<Reply, CmdError> {
     if f.nx && f.xx {
@@ -355,7 +354,7 @@ fn zadd_generic(
     }
     let mut scores = Vec::with_capacity(pairs.len() / 2);
     for p in pairs.chunks_exact(2) {
-        scores.push(args::float(&p[0])?);
+        scores.push(args::float(p[0])?);
     }
     let longest = pairs.chunks_exact(2).map(|p| p[1].len()).max().unwrap_or(0);
     let limits = ctx.server.params.encoding_limits();
@@ -424,11 +423,11 @@ fn zadd_generic(
 // ---------------------------------------------------------------------------------------------
 
 /// ZREM key member [member ...]
-fn zrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrem(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let r = modify(
         &mut t,
-        &a[1],
+        a[1],
         |z| a[2..].iter().filter(|m| z.remove(m).is_some()).count(),
         |n| *n > 0,
     )?;
@@ -437,22 +436,22 @@ fn zrem(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     };
     if n > 0 {
-        notify_removed(ctx, "zrem", &a[1], emptied);
+        notify_removed(ctx, "zrem", a[1], emptied);
     }
     Ok(Reply::Int(n as i64))
 }
 
 /// ZCARD key
-fn zcard(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zcard(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    Ok(Reply::Int(read(&mut t, &a[1])?.map_or(0, ZSet::len) as i64))
+    Ok(Reply::Int(read(&mut t, a[1])?.map_or(0, ZSet::len) as i64))
 }
 
 /// ZCOUNT key min max
-fn zcount(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (min, max) = (score_bound(&a[2])?, score_bound(&a[3])?);
+fn zcount(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (min, max) = (score_bound(a[2])?, score_bound(a[3])?);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let n = read(&mut t, &a[1])?.map_or(0, |z| {
+    let n = read(&mut t, a[1])?.map_or(0, |z| {
         let (s, e) = score_span(z, min, max);
         e - s
     });
@@ -460,10 +459,10 @@ fn zcount(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZLEXCOUNT key min max
-fn zlexcount(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let (min, max) = (lex_bound(&a[2])?, lex_bound(&a[3])?);
+fn zlexcount(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let (min, max) = (lex_bound(a[2])?, lex_bound(a[3])?);
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let n = read(&mut t, &a[1])?.map_or(0, |z| {
+    let n = read(&mut t, a[1])?.map_or(0, |z| {
         let (s, e) = lex_span(z, min, max);
         e - s
     });
@@ -471,18 +470,18 @@ fn zlexcount(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZSCORE key member
-fn zscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let proto = ctx.session.proto;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let s = read(&mut t, &a[1])?.and_then(|z| z.score(&a[2]));
+    let s = read(&mut t, a[1])?.and_then(|z| z.score(a[2]));
     Ok(s.map_or(Reply::Nil, |s| score_reply(proto, s)))
 }
 
 /// ZMSCORE key member [member ...]
-fn zmscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zmscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let proto = ctx.session.proto;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let z = read(&mut t, &a[1])?;
+    let z = read(&mut t, a[1])?;
     let out = a[2..]
         .iter()
         .map(|m| {
@@ -494,24 +493,24 @@ fn zmscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZRANK key member [WITHSCORE]
-fn zrank(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrank(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rank_generic(ctx, a, false)
 }
 
 /// ZREVRANK key member [WITHSCORE]
-fn zrevrank(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrevrank(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     rank_generic(ctx, a, true)
 }
 
-fn rank_generic(ctx: &mut Ctx<'_>, a: &[Bytes], rev: bool) -> Result<Reply, CmdError> {
-    if a.len() > 4 || (a.len() == 4 && !args::is(&a[3], "WITHSCORE")) {
+fn rank_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], rev: bool) -> Result<Reply, CmdError> {
+    if a.len() > 4 || (a.len() == 4 && !args::is(a[3], "WITHSCORE")) {
         return Err(CmdError::Syntax);
     }
     let with_score = a.len() == 4;
     let proto = ctx.session.proto;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let found = read(&mut t, &a[1])?.and_then(|z| {
-        z.rank(&a[2])
+    let found = read(&mut t, a[1])?.and_then(|z| {
+        z.rank(a[2])
             .map(|(r, s)| (if rev { z.len() - 1 - r } else { r }, s))
     });
     Ok(match (found, with_score) {
@@ -544,7 +543,7 @@ struct RangeCall {
 }
 
 /// ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
-fn zrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 1,
         store: false,
@@ -555,7 +554,7 @@ fn zrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]
-fn zrangestore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrangestore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 2,
         store: true,
@@ -566,7 +565,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZREVRANGE key start stop [WITHSCORES]
-fn zrevrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrevrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 1,
         store: false,
@@ -577,7 +576,7 @@ fn zrevrange(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
-fn zrangebyscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrangebyscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 1,
         store: false,
@@ -588,7 +587,7 @@ fn zrangebyscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
-fn zrevrangebyscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrevrangebyscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 1,
         store: false,
@@ -599,7 +598,7 @@ fn zrevrangebyscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZRANGEBYLEX key min max [LIMIT offset count]
-fn zrangebylex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrangebylex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 1,
         store: false,
@@ -610,7 +609,7 @@ fn zrangebylex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZREVRANGEBYLEX key max min [LIMIT offset count]
-fn zrevrangebylex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrevrangebylex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let call = RangeCall {
         first: 1,
         store: false,
@@ -630,7 +629,7 @@ enum Range<'a> {
 /// The shared body of the ZRANGE family (`zrangeGenericCommand`), with Redis's option rules:
 /// REV/BYSCORE/BYLEX only where the command leaves them open, each at most once; LIMIT only
 /// with a score or lex range; WITHSCORES neither with BYLEX nor when storing.
-fn zrange_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: RangeCall) -> Result<Reply, CmdError> {
+fn zrange_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], call: RangeCall) -> Result<Reply, CmdError> {
     let key = &a[call.first];
     let (mut by, mut rev) = (call.by, call.rev);
     let (mut withscores, mut offset, mut limit) = (false, 0i64, -1i64);
@@ -641,8 +640,8 @@ fn zrange_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: RangeCall) -> Result<Rep
         if !call.store && args::is(o, "WITHSCORES") {
             withscores = true;
         } else if args::is(o, "LIMIT") && left >= 2 {
-            offset = args::int(&a[j + 1])?;
-            limit = args::int(&a[j + 2])?;
+            offset = args::int(a[j + 1])?;
+            limit = args::int(a[j + 2])?;
             j += 2;
         } else if rev.is_none() && args::is(o, "REV") {
             rev = Some(true);
@@ -681,7 +680,7 @@ fn zrange_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: RangeCall) -> Result<Rep
     };
     let proto = ctx.session.proto;
     let limits = ctx.server.params.encoding_limits();
-    let keys: &[Bytes] = if call.store { &a[1..3] } else { &a[1..2] };
+    let keys: &[&[u8]] = if call.store { &a[1..3] } else { &a[1..2] };
     let mut t = ctx.db().txn(ctx.now, keys);
     let mut items: Vec<(Member, f64)> = Vec::new();
     let mut out: Vec<Reply> = Vec::new();
@@ -751,14 +750,14 @@ fn zrange_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: RangeCall) -> Result<Rep
 
 fn zremrange_generic(
     ctx: &mut Ctx<'_>,
-    a: &[Bytes],
+    a: &[&[u8]],
     range: Range<'_>,
     event: &'static str,
 ) -> Result<Reply, CmdError> {
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let r = modify(
         &mut t,
-        &a[1],
+        a[1],
         |z| {
             let (start, end) = match range {
                 Range::Rank(s, e) => rank_span(s, e, z.len()).unwrap_or((0, 0)),
@@ -774,26 +773,26 @@ fn zremrange_generic(
         return Ok(Reply::Int(0));
     };
     if n > 0 {
-        notify_removed(ctx, event, &a[1], emptied);
+        notify_removed(ctx, event, a[1], emptied);
     }
     Ok(Reply::Int(n as i64))
 }
 
 /// ZREMRANGEBYRANK key start stop
-fn zremrangebyrank(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let range = Range::Rank(args::int(&a[2])?, args::int(&a[3])?);
+fn zremrangebyrank(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let range = Range::Rank(args::int(a[2])?, args::int(a[3])?);
     zremrange_generic(ctx, a, range, "zremrangebyrank")
 }
 
 /// ZREMRANGEBYSCORE key min max
-fn zremrangebyscore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let range = Range::Score(score_bound(&a[2])?, score_bound(&a[3])?);
+fn zremrangebyscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let range = Range::Score(score_bound(a[2])?, score_bound(a[3])?);
     zremrange_generic(ctx, a, range, "zremrangebyscore")
 }
 
 /// ZREMRANGEBYLEX key min max
-fn zremrangebylex(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let range = Range::Lex(lex_bound(&a[2])?, lex_bound(&a[3])?);
+fn zremrangebylex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let range = Range::Lex(lex_bound(a[2])?, lex_bound(a[3])?);
     zremrange_generic(ctx, a, range, "zremrangebylex")
 }
 
@@ -816,7 +815,7 @@ pub(crate) struct Popped {
 /// once the transaction is dropped.
 pub(crate) fn pop_first(
     t: &mut Txn<'_>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     max: bool,
     count: usize,
     rewoken: bool,
@@ -869,16 +868,16 @@ pub(crate) fn popped_reply(proto: Proto, key: &[u8], p: &Popped) -> Reply {
 }
 
 /// ZPOPMIN key [count]
-fn zpopmin(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zpopmin(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     zpop_generic(ctx, a, false)
 }
 
 /// ZPOPMAX key [count]
-fn zpopmax(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zpopmax(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     zpop_generic(ctx, a, true)
 }
 
-fn zpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdError> {
+fn zpop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -893,7 +892,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdE
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     // Redis checks the type before honouring a zero count.
     if count == Some(0) {
-        read(&mut t, &a[1])?;
+        read(&mut t, a[1])?;
         return Ok(Reply::Array(Vec::new()));
     }
     let popped = pop_first(&mut t, &a[1..2], max, count.unwrap_or(1), false)?;
@@ -901,7 +900,7 @@ fn zpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdE
     let Some(p) = popped else {
         return Ok(Reply::Array(Vec::new()));
     };
-    notify_pop(ctx, &a[1], max, &p);
+    notify_pop(ctx, a[1], max, &p);
     // RESP3 nests pairs only when a count was given.
     let nested = proto == Proto::Resp3 && count.is_some();
     let mut out = Vec::with_capacity(p.items.len() * 2);
@@ -917,13 +916,13 @@ fn zpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdE
 }
 
 /// ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count]
-fn zmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     mpop_generic(ctx, a, 1, None)
 }
 
 /// BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count]
-fn bzmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let timeout = blocking::timeout_arg(&a[1])?;
+fn bzmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(a[1])?;
     mpop_generic(ctx, a, 2, Some(timeout))
 }
 
@@ -931,7 +930,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 /// the blocking variant.
 fn mpop_generic(
     ctx: &mut Ctx<'_>,
-    a: &[Bytes],
+    a: &[&[u8]],
     first: usize,
     timeout: Option<Option<std::time::Duration>>,
 ) -> Result<Reply, CmdError> {
@@ -955,19 +954,19 @@ fn mpop_generic(
 }
 
 /// BZPOPMIN key [key ...] timeout
-fn bzpopmin(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn bzpopmin(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     bzpop_generic(ctx, a, false)
 }
 
 /// BZPOPMAX key [key ...] timeout
-fn bzpopmax(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn bzpopmax(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     bzpop_generic(ctx, a, true)
 }
 
 /// The shared body of BZPOPMIN and BZPOPMAX: the first non-empty sorted set's lowest (or
 /// highest) member, as `[key, member, score]`.
-fn bzpop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], max: bool) -> Result<Reply, CmdError> {
-    let timeout = blocking::timeout_arg(&a[a.len() - 1])?;
+fn bzpop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) -> Result<Reply, CmdError> {
+    let timeout = blocking::timeout_arg(a[a.len() - 1])?;
     let keys = &a[1..a.len() - 1];
     let proto = ctx.session.proto;
     let ks = ctx.db().clone();
@@ -1032,7 +1031,7 @@ struct SetOpCall {
 
 /// ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
 /// [WITHSCORES]
-fn zunion(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zunion(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1047,7 +1046,7 @@ fn zunion(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>]
 /// [WITHSCORES]
-fn zinter(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zinter(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1061,7 +1060,7 @@ fn zinter(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZDIFF numkeys key [key ...] [WITHSCORES]
-fn zdiff(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zdiff(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1076,7 +1075,7 @@ fn zdiff(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
 /// [AGGREGATE <SUM | MIN | MAX>]
-fn zunionstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zunionstore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1091,7 +1090,7 @@ fn zunionstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 
 /// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
 /// [AGGREGATE <SUM | MIN | MAX>]
-fn zinterstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zinterstore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1105,7 +1104,7 @@ fn zinterstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZDIFFSTORE destination numkeys key [key ...]
-fn zdiffstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zdiffstore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1119,7 +1118,7 @@ fn zdiffstore(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZINTERCARD numkeys key [key ...] [LIMIT limit]
-fn zintercard(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zintercard(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     setop_generic(
         ctx,
         a,
@@ -1171,9 +1170,9 @@ type Acc = indexmap::IndexMap<Member, f64, foldhash::fast::RandomState>;
 
 /// The shared body of the set operations (`zunionInterDiffGenericCommand`): inputs are looked
 /// up and type-checked before the options are parsed, as in Redis.
-fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Reply, CmdError> {
+fn setop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], call: SetOpCall) -> Result<Reply, CmdError> {
     let name = ctx.spec.name;
-    let n = args::int(&a[call.numkeys_at])?;
+    let n = args::int(a[call.numkeys_at])?;
     if n < 1 {
         return Err(CmdError::err(format!(
             "ERR at least 1 input key is needed for '{name}' command"
@@ -1211,7 +1210,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
         let o = &a[j];
         if call.op != SetOp::Diff && !call.card_only && left > n && args::is(o, "WEIGHTS") {
             for (k, s) in srcs.iter_mut().enumerate() {
-                s.weight = args::parse_f64(&a[j + 1 + k])
+                s.weight = args::parse_f64(a[j + 1 + k])
                     .ok_or_else(|| CmdError::err("ERR weight value is not a float"))?;
             }
             j += 1 + n;
@@ -1232,7 +1231,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
             withscores = true;
             j += 1;
         } else if call.card_only && left >= 2 && args::is(o, "LIMIT") {
-            limit = match crate::protocol::request::parse_i64(&a[j + 1]) {
+            limit = match crate::protocol::request::parse_i64(a[j + 1]) {
                 Some(l) if l >= 0 => l as usize,
                 _ => return Err(CmdError::err("ERR LIMIT can't be negative")),
             };
@@ -1246,7 +1245,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
     match call.op {
         SetOp::Union => {
             for s in &srcs {
-                for_each_input(&mut t, &a[s.key_at], |m, score| {
+                for_each_input(&mut t, a[s.key_at], |m, score| {
                     let v = weighted(score, s.weight);
                     match acc.get_mut(m) {
                         Some(cur) => aggregate.apply(cur, v),
@@ -1262,12 +1261,12 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
             srcs.sort_by_key(|s| s.len);
             if srcs[0].len > 0 {
                 let mut cands: Vec<(Member, f64)> = Vec::with_capacity(srcs[0].len);
-                for_each_input(&mut t, &a[srcs[0].key_at], |m, score| {
+                for_each_input(&mut t, a[srcs[0].key_at], |m, score| {
                     cands.push((Member::new(m), weighted(score, srcs[0].weight)));
                 });
                 'next: for (m, mut score) in cands {
                     for s in &srcs[1..] {
-                        match input_contains(&mut t, &a[s.key_at], m.as_bytes()) {
+                        match input_contains(&mut t, a[s.key_at], m.as_bytes()) {
                             Some(v) => aggregate.apply(&mut score, weighted(v, s.weight)),
                             None => continue 'next,
                         }
@@ -1280,14 +1279,14 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[Bytes], call: SetOpCall) -> Result<Repl
             }
         }
         SetOp::Diff => {
-            for_each_input(&mut t, &a[srcs[0].key_at], |m, score| {
+            for_each_input(&mut t, a[srcs[0].key_at], |m, score| {
                 acc.insert(Member::new(m), score);
             });
             for s in &srcs[1..] {
                 if acc.is_empty() {
                     break;
                 }
-                for_each_input(&mut t, &a[s.key_at], |m, _| {
+                for_each_input(&mut t, a[s.key_at], |m, _| {
                     acc.swap_remove(m);
                 });
             }
@@ -1335,23 +1334,23 @@ fn store_event(op: SetOp) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 
 /// ZRANDMEMBER key [count [WITHSCORES]]
-fn zrandmember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
+fn zrandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let proto = ctx.session.proto;
     if a.len() == 2 {
         let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-        let Some(z) = read(&mut t, &a[1])? else {
+        let Some(z) = read(&mut t, a[1])? else {
             return Ok(Reply::Nil);
         };
         let (m, _) = z.sample(fastrand::usize(..z.len())).expect("non-empty");
         return Ok(Reply::bulk_from(m.as_bytes()));
     }
-    let l = args::int(&a[2])?;
+    let l = args::int(a[2])?;
     if l == i64::MIN {
         return Err(CmdError::err(
             "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
         ));
     }
-    if a.len() > 4 || (a.len() == 4 && !args::is(&a[3], "WITHSCORES")) {
+    if a.len() > 4 || (a.len() == 4 && !args::is(a[3], "WITHSCORES")) {
         return Err(CmdError::Syntax);
     }
     let withscores = a.len() == 4;
@@ -1359,7 +1358,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         return Err(CmdError::err("ERR value is out of range"));
     }
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let Some(z) = read(&mut t, &a[1])? else {
+    let Some(z) = read(&mut t, a[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let size = z.len();
@@ -1398,14 +1397,14 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
-fn zscan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
-    let cursor = std::str::from_utf8(&a[2])
+fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    let cursor = std::str::from_utf8(a[2])
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or_else(|| CmdError::err("ERR invalid cursor"))?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
-    let Some(z) = read(&mut t, &a[1])? else {
+    let Some(z) = read(&mut t, a[1])? else {
         return Ok(empty());
     };
     let (mut pattern, mut count) = (None, 10usize);
@@ -1414,10 +1413,10 @@ fn zscan(ctx: &mut Ctx<'_>, a: &[Bytes]) -> Result<Reply, CmdError> {
         if i + 1 >= a.len() {
             return Err(CmdError::Syntax);
         }
-        if args::is(&a[i], "MATCH") {
-            pattern = Some(&a[i + 1]).filter(|p| p.as_ref() != b"*");
-        } else if args::is(&a[i], "COUNT") {
-            let c = args::int(&a[i + 1])?;
+        if args::is(a[i], "MATCH") {
+            pattern = Some(a[i + 1]).filter(|p| *p != b"*");
+        } else if args::is(a[i], "COUNT") {
+            let c = args::int(a[i + 1])?;
             if c < 1 {
                 return Err(CmdError::Syntax);
             }

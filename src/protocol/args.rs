@@ -3,6 +3,7 @@
 
 use super::error::CmdError;
 use super::request::parse_i64;
+use bytes::Bytes;
 
 /// An integer argument (`string2ll` rules), or `ERR value is not an integer or out of range`.
 pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
@@ -90,6 +91,17 @@ pub fn is(arg: &[u8], name: &str) -> bool {
 /// Lossy UTF-8 of an argument, for error messages and names.
 pub fn text(arg: &[u8]) -> String {
     String::from_utf8_lossy(arg).into_owned()
+}
+
+/// A request's arguments copied out of the read buffer, for a command kept past its request
+/// (queued by MULTI, parked by a blocking command).
+pub fn to_owned(args: &[&[u8]]) -> Vec<Bytes> {
+    args.iter().map(|a| Bytes::copy_from_slice(a)).collect()
+}
+
+/// Kept arguments, borrowed again to run.
+pub fn borrowed(args: &[Bytes]) -> Vec<&[u8]> {
+    args.iter().map(|a| &a[..]).collect()
 }
 
 #[cfg(test)]

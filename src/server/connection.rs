@@ -12,7 +12,8 @@ use super::session::{ClientHandle, ReplyMode, Session};
 use super::Server;
 use crate::command::{dispatch, tenancy};
 use crate::config::params::{COB_NORMAL, COB_PUBSUB};
-use crate::protocol::request::{peek_first_args, Limits, Parsed, RequestParser};
+use crate::protocol::args;
+use crate::protocol::request::{peek_first_args, unborrow, Limits, Parsed, RequestParser};
 use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
 use crate::storage::keyspace::WARM_MAX;
@@ -31,6 +32,9 @@ use tracing::debug;
 const READ_CHUNK: usize = 16 * 1024;
 /// Output buffers above this are released after a write so one huge reply does not pin memory.
 const KEEP_OUT_CAPACITY: usize = 1024 * 1024;
+/// An input buffer grown past this for a big request is let go once it has been used up:
+/// requests are consumed in place, so the buffer would otherwise keep its peak size.
+const KEEP_IN_CAPACITY: usize = 1024 * 1024;
 
 pub async fn serve(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr) {
     server.stats.connections_received.fetch_add(1, Relaxed);
@@ -76,6 +80,7 @@ impl Drop for Registered<'_> {
 async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session) {
     let handle = session.handle.clone();
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut grown = false;
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = RequestParser::default();
     let mut guard = OutputGuard::default();
@@ -93,6 +98,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             .clamp(READ_CHUNK, 4 * 1024 * 1024);
         if inbuf.capacity() - inbuf.len() < want / 2 {
             inbuf.reserve(want);
+            grown |= inbuf.capacity() > KEEP_IN_CAPACITY;
         }
         // A subscribed connection also wakes for messages published while it is idle.
         let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
@@ -145,6 +151,10 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             session.pipelining = session.counters.commands > 1 || !inbuf.is_empty();
             session.flush_counters(server);
             session.publish_state();
+            if grown && inbuf.is_empty() && parser.is_idle() {
+                inbuf = BytesMut::with_capacity(READ_CHUNK);
+                grown = false;
+            }
             let st = &handle.state;
             st.qbuf.store(inbuf.len(), Relaxed);
             st.qbuf_free.store(inbuf.capacity() - inbuf.len(), Relaxed);
@@ -235,13 +245,13 @@ async fn wait_blocked(
                 // Leave the queues before running again: the retry registers afresh if it
                 // has to wait once more.
                 let mut b = session.blocked.take().expect("blocked");
-                let (mut args, deadline) = (std::mem::take(&mut b.args), b.deadline);
+                let (args, deadline) = (std::mem::take(&mut b.args), b.deadline);
                 let keys = b.keys.clone();
                 b.served = true;
                 drop(b);
                 session.begin_batch();
                 session.rewoken = true;
-                let reply = dispatch::dispatch(server, session, &mut args);
+                let reply = dispatch::dispatch(server, session, &args::borrowed(&args));
                 session.rewoken = false;
                 session.release_gate();
                 session.flush_counters(server);
@@ -420,9 +430,12 @@ fn process_input(
             },
         };
         match parser.next(inbuf, limits) {
-            Ok(Parsed::Command(mut args)) => {
-                let reply = dispatch::dispatch(server, session, &mut args);
-                parser.recycle(args);
+            Ok(Parsed::Command) => {
+                let mut args = parser.take_spare();
+                parser.args(inbuf, &mut args);
+                let reply = dispatch::dispatch(server, session, &args);
+                parser.keep_spare(unborrow(args));
+                parser.consume(inbuf);
                 if session.blocked.is_some() {
                     // The reply comes when the wait ends; later input waits for it.
                     return Step::Blocked;

@@ -17,6 +17,7 @@
 //! `subscribe` before the channel's first message and nothing after `unsubscribe`.
 
 use super::session::ClientHandle;
+use crate::protocol::args;
 use bytes::{BufMut, Bytes, BytesMut};
 use indexmap::{IndexMap, IndexSet};
 use parking_lot::{Mutex, RwLock};
@@ -378,7 +379,7 @@ impl Subscriptions {
 
     /// (P)SUBSCRIBE: subscribes to each name in namespace `ns` and queues one confirmation
     /// per name. The caller has already moved the subscriptions to `ns` (see `leave_all`).
-    pub fn subscribe(&mut self, ns: &str, kind: Kind, names: &[Bytes]) {
+    pub fn subscribe(&mut self, ns: &str, kind: Kind, names: &[&[u8]]) {
         if self.count() == 0 && *self.ns != *ns {
             self.ns = Arc::from(ns);
         }
@@ -391,12 +392,12 @@ impl Subscriptions {
         let space = spaces.get_mut(ns).expect("just inserted");
         let id = self.sub.client.id;
         for name in names {
-            if self.set(kind).insert(name.clone()) {
+            if self.set(kind).insert(Bytes::copy_from_slice(name)) {
                 let map = match kind {
                     Kind::Channel => &mut space.channels,
                     Kind::Pattern => &mut space.patterns,
                 };
-                map.entry(name.clone())
+                map.entry(Bytes::copy_from_slice(name))
                     .or_default()
                     .insert(id, self.sub.clone());
                 hub.total.fetch_add(1, Relaxed);
@@ -407,21 +408,23 @@ impl Subscriptions {
 
     /// (P)UNSUBSCRIBE: the given names, or every one of `kind` when `names` is empty. One
     /// confirmation per name; with none to leave, a single one with a null name.
-    pub fn unsubscribe(&mut self, kind: Kind, names: &[Bytes]) {
+    pub fn unsubscribe(&mut self, kind: Kind, names: &[&[u8]]) {
         let all: Vec<Bytes>;
+        let listed: Vec<&[u8]>;
         let names = if names.is_empty() {
             all = self.set(kind).iter().cloned().collect();
             if all.is_empty() {
                 self.sub.confirm(kind.names().1, None, self.count());
                 return;
             }
-            &all[..]
+            listed = args::borrowed(&all);
+            &listed[..]
         } else {
             names
         };
         let hub = self.hub.clone();
         let mut spaces = hub.spaces.write();
-        for name in names {
+        for &name in names {
             if self.set(kind).shift_remove(name) {
                 remove(&hub, &mut spaces, &self.ns, kind, name, self.sub.client.id);
             }
@@ -502,8 +505,8 @@ mod tests {
         let hub = Arc::new(Hub::new());
         let mut a = Subscriptions::new(hub.clone(), client(1), false);
         let mut b = Subscriptions::new(hub.clone(), client(2), false);
-        a.subscribe("acme", Kind::Channel, &[Bytes::from_static(b"news")]);
-        b.subscribe("beta", Kind::Pattern, &[Bytes::from_static(b"*")]);
+        a.subscribe("acme", Kind::Channel, &[b"news"]);
+        b.subscribe("beta", Kind::Pattern, &[b"*"]);
         take(&a.sub);
         take(&b.sub);
         let none = OutputLimit::default();
@@ -532,7 +535,7 @@ mod tests {
         let hub = Arc::new(Hub::new());
         let c = client(7);
         let mut a = Subscriptions::new(hub.clone(), c.clone(), true);
-        a.subscribe("", Kind::Channel, &[Bytes::from_static(b"c")]);
+        a.subscribe("", Kind::Channel, &[b"c"]);
         let limit = OutputLimit {
             hard: 1000,
             soft: 0,
