@@ -269,7 +269,10 @@ fn check(
     session: &mut Session,
     args: &[&[u8]],
 ) -> Result<usize, (Option<usize>, CmdError)> {
-    let id = resolve(args).map_err(|e| (None, e))?;
+    let id = session
+        .recent_command
+        .resolve(args)
+        .map_err(|e| (None, e))?;
     let entry = &REGISTRY.entries[id];
     let spec = entry.spec;
     if !spec.arity_ok(args.len()) {

@@ -243,6 +243,8 @@ pub struct Session {
     /// another type is then not ready (Redis serves a blocked client only from a key of the
     /// type it waits for), where the first call answers WRONGTYPE.
     pub rewoken: bool,
+    /// The last command's name and id, to skip the lookup when it repeats.
+    pub recent_command: crate::command::registry::RecentCommand,
     /// The query buffer as this batch began: (bytes held, room left). Redis keeps a batch's
     /// input in the buffer until the batch is done, so that is what CLIENT INFO shows.
     pub query: (usize, usize),
@@ -387,6 +389,7 @@ impl Session {
             gate: None,
             in_exec: false,
             rewoken: false,
+            recent_command: Default::default(),
             query: (0, 0),
             blocked: None,
             block_signal: crate::storage::watch::Signal::exclusive(),
