@@ -702,16 +702,15 @@ fn config_hidden_parameters_answer_by_name_only() {
     }
     config_set(&mut c, &[("key-load-delay", "-5")]);
     assert_eq!(config_value(&mut c, "key-load-delay"), "-5");
-    let err = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("loading-process-events-interval-bytes")
-        .arg("1023")
-        .query::<()>(&mut c)
-        .unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("argument must be between 1024 and 2147483647 inclusive"),
-        "{err}"
+    assert_err_exact(
+        &mut c,
+        redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("loading-process-events-interval-bytes")
+            .arg("1023"),
+        "ERR CONFIG SET failed (possibly related to argument \
+         'loading-process-events-interval-bytes') - argument must be between 1024 and \
+         2147483647 inclusive",
     );
 }
 

@@ -10,7 +10,6 @@ use super::{
     connection, hash, introspection, keyspace, list, pubsub, server, set, string, tenant,
     transaction, zset,
 };
-use crate::protocol::CmdError;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::LazyLock;
 
@@ -110,39 +109,6 @@ impl Registry {
     }
 }
 
-/// A connection's last command name, exactly as the client spelled it, and its id: a client
-/// repeats one command (a pipeline of SETs) far more often than not, and comparing a few bytes
-/// is cheaper than lowercasing and hashing the name again (~2% of server time at `-P 16`).
-/// Containers are not remembered: their id depends on the subcommand.
-#[derive(Debug, Default)]
-pub struct RecentCommand {
-    name: [u8; 16],
-    len: u8,
-    id: Option<usize>,
-}
-
-impl RecentCommand {
-    /// [`crate::command::dispatch::resolve`], through the remembered name when it matches.
-    pub fn resolve(&mut self, args: &[&[u8]]) -> Result<usize, CmdError> {
-        if let Some(id) = self.id {
-            if args[0] == &self.name[..usize::from(self.len)] {
-                return Ok(id);
-            }
-        }
-        let id = crate::command::dispatch::resolve(args)?;
-        let name = args[0];
-        let entry = &REGISTRY.entries[id];
-        // A container, or one of its subcommands: the id depends on more than the name.
-        let top_level = !entry.spec.is_container() && !entry.fullname.contains('|');
-        if name.len() <= self.name.len() && top_level {
-            self.name[..name.len()].copy_from_slice(name);
-            self.len = name.len() as u8;
-            self.id = Some(id);
-        }
-        Ok(id)
-    }
-}
-
 fn lowercase<'b>(name: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
     if name.len() > buf.len() {
         return None;
@@ -164,40 +130,6 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 mod tests {
     use super::*;
     use crate::command::spec::{flags, key_flags, Begin};
-
-    #[test]
-    fn recent_command_answers_as_the_registry_does() {
-        let mut recent = RecentCommand::default();
-        let find = |n: &[u8]| REGISTRY.find(n).unwrap();
-        let get = find(b"get");
-        assert_eq!(recent.resolve(&[b"GET", b"k"]).unwrap(), get);
-        assert_eq!(recent.resolve(&[b"GET", b"k"]).unwrap(), get);
-        // Another spelling or another command is looked up, never taken for the last one.
-        assert_eq!(recent.resolve(&[b"get", b"k"]).unwrap(), get);
-        assert_eq!(
-            recent.resolve(&[b"GETSET", b"k", b"v"]).unwrap(),
-            find(b"getset")
-        );
-        assert_eq!(
-            recent.resolve(&[b"GE", b"k"]).unwrap_err().to_string(),
-            "ERR unknown command 'GE', with args beginning with: 'k' "
-        );
-        assert_eq!(
-            recent.resolve(&[b"getset", b"k", b"v"]).unwrap(),
-            find(b"getset")
-        );
-        // An empty name is unknown, whatever was remembered.
-        assert!(recent.resolve(&[b""]).is_err());
-        // Containers are resolved by their subcommand every time.
-        let client = find(b"client");
-        let list = REGISTRY.find_sub(client, b"list").unwrap();
-        let info = REGISTRY.find_sub(client, b"info").unwrap();
-        assert_eq!(recent.resolve(&[b"CLIENT", b"LIST"]).unwrap(), list);
-        assert_eq!(recent.resolve(&[b"CLIENT", b"INFO"]).unwrap(), info);
-        // Names too long to remember still resolve.
-        let long = b"x".repeat(40);
-        assert!(recent.resolve(&[&long]).is_err());
-    }
 
     /// The table is the single source of truth, so it is validated as data.
     #[test]

@@ -244,7 +244,7 @@ pub struct Session {
     /// type it waits for), where the first call answers WRONGTYPE.
     pub rewoken: bool,
     /// The last command's name and id, to skip the lookup when it repeats.
-    pub recent_command: crate::command::registry::RecentCommand,
+    pub recent_command: crate::command::dispatch::RecentCommand,
     /// The query buffer as this batch began: (bytes held, room left). Redis keeps a batch's
     /// input in the buffer until the batch is done, so that is what CLIENT INFO shows.
     pub query: (usize, usize),
