@@ -213,11 +213,13 @@ fn unknown_command(args: &[&[u8]]) -> CmdError {
 /// a command kept past its request (queued in MULTI) copies them.
 pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: &[&[u8]]) -> Reply {
     session.counters.commands += 1;
-    let reply = match check(server, session, args) {
+    // One clock for the checks and the command.
+    let now = session.clock.now_ms();
+    let reply = match check(server, session, args, now) {
         Ok(id) if session.multi.is_some() && !controls_transaction(id) => {
             queue(server, session, id, args)
         }
-        Ok(id) => run(server, session, id, args),
+        Ok(id) => run(server, session, id, args, now),
         Err((id, e)) => {
             if let Some(id) = id {
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
@@ -288,7 +290,8 @@ pub fn run_queued(
     args: Vec<Bytes>,
 ) -> Reply {
     session.counters.commands += 1;
-    let reply = run(server, session, id, &args::borrowed(&args));
+    let now = session.clock.now_ms();
+    let reply = run(server, session, id, &args::borrowed(&args), now);
     if let Reply::Error(e) = &reply {
         count_error(session, e);
     }
@@ -301,6 +304,7 @@ fn check(
     server: &Server,
     session: &mut Session,
     args: &[&[u8]],
+    now: u64,
 ) -> Result<usize, (Option<usize>, CmdError)> {
     let id = session
         .recent_command
@@ -320,7 +324,6 @@ fn check(
         return Err((Some(id), CmdError::NoAuth));
     }
     if session.tenant.is_some() {
-        let now = session.clock.now_ms();
         tenancy::check_bound(server, session, spec, &entry.fullname, now)
             .map_err(|e| (Some(id), e))?;
     }
@@ -332,7 +335,7 @@ fn check(
     Ok(id)
 }
 
-fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]]) -> Reply {
+fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]], now: u64) -> Reply {
     let entry = &REGISTRY.entries[id];
     // Admins in the global context may name tenant keys by their global names.
     let rewritten;
@@ -352,7 +355,6 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]]) -
         .spec
         .handler
         .expect("non-container commands have handlers");
-    let now = session.clock.now_ms();
     // EXEC of another connection on this data must not interleave with this command.
     session.hold_gate(resolved.as_ref().map(|t| &t.data));
     // Memory and key quotas of the tenant whose data the command writes (held until the
@@ -384,6 +386,8 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]]) -
     counters.record_call(id, usec, reply.is_error());
     if ctx.session.tenant.is_some() {
         ctx.session.counters.tenant_commands += 1;
+    } else if let Some(t) = &ctx.resolved {
+        t.warn_on_crossing();
     }
     reply
 }

@@ -43,6 +43,8 @@ pub fn role_allows(role: Role, spec: &CommandSpec) -> bool {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn noperm(user: &str, fullname: &str) -> CmdError {
     CmdError::err(format!(
         "NOPERM User {user} has no permissions to run the '{fullname}' command"
@@ -51,7 +53,9 @@ fn noperm(user: &str, fullname: &str) -> CmdError {
 
 /// Checks a tenant-bound connection before the command runs. For `no_auth` commands (AUTH,
 /// HELLO, QUIT, RESET) only the credential is re-checked, so a revoked connection loses its
-/// binding before, say, HELLO can report on it, while AUTH can still log in again.
+/// binding before, say, HELLO can report on it, while AUTH can still log in again. Inline,
+/// with every refusal out of line: this runs before each command of every tenant.
+#[inline]
 pub fn check_bound(
     server: &Server,
     session: &mut Session,
@@ -81,55 +85,63 @@ pub fn check_bound(
         return Err(CmdError::DbIndexOutOfRange);
     }
     match t.state() {
-        State::Suspended | State::Deleting if data_command => {
-            return Err(CmdError::err(format!(
-                "SUSPENDED tenant '{}' is suspended",
-                t.id
-            )))
-        }
-        State::ReadOnly if spec.has(flags::WRITE) => {
-            return Err(CmdError::err(format!(
-                "READONLY tenant '{}' is read-only",
-                t.id
-            )))
-        }
+        State::Suspended | State::Deleting if data_command => return Err(suspended(t)),
+        State::ReadOnly if spec.has(flags::WRITE) => return Err(read_only(t)),
         _ => {}
     }
     // The ops/s quota: charged to tenant credentials, not to an admin looking in.
     if !is_admin && !spec.has(flags::RATE_EXEMPT) {
-        let now_ns = session.clock.since_start_ns();
         let ops = t.ops_limit();
         if ops > 0 {
-            if let Err(retry_ms) =
-                t.limiter
-                    .admit(now_ns, ops, server.tenants.burst(ops), server.workers == 1)
-            {
-                t.rejections.count(Resource::Ops);
-                // A refused connection waits its turn in the tenant's queue: the time the rate
-                // needs to admit every command its batch sent, admitted or refused, after the
-                // turns already taken. So a pipelining flood comes back spread evenly over the
-                // rate instead of costing the server (and the tenant's neighbours) a refusal
-                // for most of what it sends. At least the bucket's own retry time, at most a
-                // second.
-                let sent = 1 + u64::from(std::mem::take(&mut session.ops_admitted));
-                let turn = take_turn(t, session, now_ns, ops, sent);
-                let now = session.clock.last();
-                let until = turn
-                    .max(now + Duration::from_millis(retry_ms.max(1)))
-                    .max(session.throttle_until.unwrap_or(now));
-                session.throttle_until = Some(until);
-                session.paced_until_ns = now_ns.saturating_add(PACED_FOR_NS);
-                let e = QuotaError::RateLimited {
-                    limit: ops,
-                    retry_ms,
-                };
-                return Err(CmdError::err(Refusal(&t.id, &e).to_string()));
+            let now_ns = session.clock.since_start_ns();
+            let burst = server.tenants.burst(ops);
+            if let Err(retry_ms) = t.limiter.admit(now_ns, ops, burst, server.workers == 1) {
+                return Err(rate_limited(session, now_ns, ops, retry_ms));
             }
             session.counters.metered += 1;
             session.ops_admitted = session.ops_admitted.saturating_add(1);
         }
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn suspended(t: &Tenant) -> CmdError {
+    CmdError::err(format!("SUSPENDED tenant '{}' is suspended", t.id))
+}
+
+#[cold]
+#[inline(never)]
+fn read_only(t: &Tenant) -> CmdError {
+    CmdError::err(format!("READONLY tenant '{}' is read-only", t.id))
+}
+
+/// Refuses a command over the tenant's ops/s rate. A refused connection waits its turn in the
+/// tenant's queue: the time the rate needs to admit every command its batch sent, admitted or
+/// refused, after the turns already taken. So a pipelining flood comes back spread evenly
+/// over the rate instead of costing the server (and the tenant's neighbours) a refusal for
+/// most of what it sends. At least the bucket's own retry time, at most a second.
+#[cold]
+#[inline(never)]
+fn rate_limited(session: &mut Session, now_ns: u64, ops: u64, retry_ms: u64) -> CmdError {
+    let t = &session.tenant.as_ref().expect("bound").tenant;
+    t.rejections.count(Resource::Ops);
+    let sent = 1 + u64::from(session.ops_admitted);
+    let turn = take_turn(t, session, now_ns, ops, sent);
+    let e = QuotaError::RateLimited {
+        limit: ops,
+        retry_ms,
+    };
+    let refusal = CmdError::err(Refusal(&t.id, &e).to_string());
+    let now = session.clock.last();
+    let until = turn
+        .max(now + Duration::from_millis(retry_ms.max(1)))
+        .max(session.throttle_until.unwrap_or(now));
+    session.throttle_until = Some(until);
+    session.paced_until_ns = now_ns.saturating_add(PACED_FOR_NS);
+    session.ops_admitted = 0;
+    refusal
 }
 
 /// After a batch served without refusal: a connection refused in the last second takes its

@@ -573,6 +573,7 @@ impl Session {
         if let Some(b) = &self.tenant {
             if n > 0 {
                 b.tenant.commands.fetch_add(n, Relaxed);
+                b.tenant.warn_on_crossing();
             }
             if metered > 0 {
                 b.tenant.meter.record(self.clock.since_start_ns(), metered);

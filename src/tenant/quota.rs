@@ -96,6 +96,45 @@ impl Warnings {
     }
 }
 
+impl super::Tenant {
+    /// Logs once when the tenant's memory or keys pass `WARN_PERCENT` of the limit. Called
+    /// after each batch one of its connections runs, and after each command an admin runs on
+    /// its data: a crossing is seen within one batch of the write that made it, and the
+    /// per-command path pays nothing for it.
+    pub fn warn_on_crossing(&self) {
+        let (key_limit, mem_limit) = self.quota_limits();
+        let usage = &self.data.usage;
+        let bytes = usage.bytes.load(Relaxed);
+        if self
+            .warnings
+            .observe(Resource::Memory, bytes.max(0) as u64, mem_limit)
+        {
+            self.log_crossing(Resource::Memory, bytes, mem_limit);
+        }
+        let keys = usage.keys.load(Relaxed);
+        if self
+            .warnings
+            .observe(Resource::Keys, keys.max(0) as u64, key_limit)
+        {
+            self.log_crossing(Resource::Keys, keys, key_limit);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn log_crossing(&self, r: Resource, used: i64, limit: u64) {
+        tracing::warn!(
+            tenant = %self.id,
+            resource = r.name(),
+            used,
+            limit,
+            "tenant passed {}% of its {} limit",
+            WARN_PERCENT,
+            r.name()
+        );
+    }
+}
+
 /// A quota refusal, rendered with the tenant id by `Display`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuotaError {
