@@ -799,6 +799,37 @@ fn passing_eighty_percent_warns_once_per_crossing() {
 }
 
 #[test]
+fn a_crossing_is_seen_after_a_pipelined_batch_and_after_an_admins_writes() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["KEYS", "10", "OPS", "0"]);
+    tenant(&mut a, "other", &["KEYS", "10", "OPS", "0"]);
+    let warnings = |a: &mut Connection, id: &str| {
+        int(&map(cmd("TENANT.INFO").arg(id).query(a).unwrap())["limit_warnings"])
+    };
+    // One pipelined batch that goes from 0 to 9 of 10 keys: one crossing, counted as soon
+    // as the batch's replies are in.
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let mut pipe = redis::pipe();
+    for i in 0..9 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg("v").ignore();
+    }
+    pipe.query::<()>(&mut t).unwrap();
+    assert_eq!(warnings(&mut a, "acme"), 1);
+    // An admin writing a tenant's keys by their global names from the global context
+    // crosses that tenant's threshold, and only that tenant's.
+    for i in 0..8 {
+        let _: () = cmd("SET")
+            .arg(format!("__tenant:other:k{i}"))
+            .arg("v")
+            .query(&mut a)
+            .unwrap();
+    }
+    assert_eq!(warnings(&mut a, "other"), 1);
+    assert_eq!(warnings(&mut a, "acme"), 1);
+}
+
+#[test]
 fn tenant_info_meters_the_commands_a_tenant_ran() {
     let srv = TestServer::start();
     let mut a = admin(&srv);
