@@ -32,8 +32,8 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 pub const COMMANDS: &[CommandSpec] = &[
     cmd("ping", -1, FAST | SENTINEL | RATE_EXEMPT | SUBSCRIBED_OK, C, &[], ping, "Returns the server's liveliness response.", "1.0.0", G, "O(1)").args("[message]").tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     cmd("echo", 2, FAST, C, &[], echo, "Returns the given string.", "1.0.0", G, "O(1)").args("message"),
-    cmd("hello", -1, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
-    cmd("auth", -2, SESSION | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
+    cmd("hello", -1, SESSION | REBINDS | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], hello, "Handshakes with the Redis server.", "6.0.0", G, "O(1)").args("[protover [AUTH username password] [SETNAME clientname]]"),
+    cmd("auth", -2, SESSION | REBINDS | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, C, &[], auth, "Authenticates the connection.", "1.0.0", G, "O(N) where N is the number of passwords defined for the user").args("[username] password"),
     cmd("select", 2, LOADING | STALE | FAST | RATE_EXEMPT, C, &[], select, "Changes the selected database.", "1.0.0", G, "O(1)").args("index"),
     cmd("quit", -1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | SUBSCRIBED_OK, C, &[], quit, "Closes the connection.", "1.0.0", G, "O(1)"),
     cmd("reset", 1, SESSION | FAST | NO_AUTH | ALLOW_BUSY | SUBSCRIBED_OK, C, &[], reset, "Resets the connection.", "6.2.0", G, "O(1)"),
@@ -102,10 +102,7 @@ fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> Result<(), CmdEr
     }
     let id = tenant.id.clone();
     if let Err(e) = ctx.session.bind(tenant, Some(grant)) {
-        // The previous binding is gone too: like a failed AUTH, the connection is left
-        // unauthenticated (or, on an open server, in the global context).
-        ctx.session.authenticated = !ctx.server.auth_required();
-        ctx.session.server_admin = ctx.session.authenticated;
+        // Like any failed AUTH, the connection stays as it was.
         return Err(CmdError::err(Refusal(&id, &e).to_string()));
     }
     ctx.session.authenticated = true;

@@ -254,6 +254,13 @@ fn queue(server: &Server, session: &mut Session, id: usize, args: &[&[u8]]) -> R
         Some(CmdError::err(
             "ERR Command not allowed inside a transaction",
         ))
+    } else if spec.has(flags::REBINDS) {
+        // A transaction runs as the identity that queued it, in the data it was queued
+        // against (and holds that data's gate): a login queued in it could not be honoured.
+        Some(CmdError::err(format!(
+            "ERR {} inside MULTI is not allowed",
+            REGISTRY.entries[id].fullname.to_uppercase()
+        )))
     } else if session.tenant.is_none()
         && !matches!(
             tenancy::resolve_global_names(server, spec, args, session.db),
@@ -282,7 +289,9 @@ fn queue(server: &Server, session: &mut Session, id: usize, args: &[&[u8]]) -> R
     }
 }
 
-/// Runs one command of an EXEC (checked when it was queued).
+/// Runs one command of an EXEC. It was checked when queued; what may have changed since
+/// (a revoked or expired token, the tenant's state or databases, a role) is checked again, as
+/// Redis re-checks ACLs at EXEC, and refuses the command alone.
 pub fn run_queued(
     server: &Arc<Server>,
     session: &mut Session,
@@ -291,7 +300,21 @@ pub fn run_queued(
 ) -> Reply {
     session.counters.commands += 1;
     let now = session.clock.now_ms();
-    let reply = run(server, session, id, &args::borrowed(&args), now);
+    let entry = &REGISTRY.entries[id];
+    let checked = if session.tenant.is_some() {
+        tenancy::check_access(server, session, entry.spec, &entry.fullname, now)
+    } else if !session.authenticated {
+        Err(CmdError::NoAuth)
+    } else {
+        Ok(())
+    };
+    let reply = match checked {
+        Ok(()) => run(server, session, id, &args::borrowed(&args), now),
+        Err(e) => {
+            server.command_stats[id].rejected.fetch_add(1, Relaxed);
+            Reply::Error(e)
+        }
+    };
     if let Reply::Error(e) = &reply {
         count_error(session, e);
     }

@@ -40,6 +40,9 @@ pub mod flags {
     pub const RATE_EXEMPT: u32 = 1 << 26;
     /// tenantkv: allowed on a subscribed RESP2 connection ((P)(UN)SUBSCRIBE, PING, QUIT, RESET).
     pub const SUBSCRIBED_OK: u32 = 1 << 27;
+    /// tenantkv: changes who the connection is (AUTH, HELLO, TENANT.USE, TENANT.EXIT). Refused
+    /// inside MULTI: a transaction runs as one identity, in the data it was queued against.
+    pub const REBINDS: u32 = 1 << 28;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),

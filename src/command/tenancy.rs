@@ -68,29 +68,13 @@ pub fn check_bound(
         let _ = refresh(server, session, now);
         return Ok(());
     }
-    refresh(server, session, now)?;
-    // Borrowed, not cloned: an Arc clone per command would bounce the refcount's cache line
-    // between every connection of the tenant.
+    check_access(server, session, spec, fullname, now)?;
     let Some(b) = session.tenant.as_ref() else {
         return Ok(());
     };
     let t = &b.tenant;
-    let (role, is_admin) = (b.role, session.server_admin);
-    if !is_admin && !role_allows(role, spec) {
-        return Err(noperm(&t.id, fullname));
-    }
-    let data_command = spec.has(flags::WRITE) || spec.has(flags::READONLY);
-    // The tenant's databases may have been lowered under a connection that had selected one.
-    if data_command && session.db >= t.db_limit() {
-        return Err(CmdError::DbIndexOutOfRange);
-    }
-    match t.state() {
-        State::Suspended | State::Deleting if data_command => return Err(suspended(t)),
-        State::ReadOnly if spec.has(flags::WRITE) => return Err(read_only(t)),
-        _ => {}
-    }
     // The ops/s quota: charged to tenant credentials, not to an admin looking in.
-    if !is_admin && !spec.has(flags::RATE_EXEMPT) {
+    if !session.server_admin && !spec.has(flags::RATE_EXEMPT) {
         let ops = t.ops_limit();
         if ops > 0 {
             let now_ns = session.clock.since_start_ns();
@@ -103,6 +87,62 @@ pub fn check_bound(
         }
     }
     Ok(())
+}
+
+/// `check_bound` without charging the ops/s limit: the credential, role, database and tenant
+/// state, as EXEC re-checks each queued command (already charged when it was queued) before
+/// running it, since any of them may have changed meanwhile.
+#[inline]
+pub fn check_access(
+    server: &Server,
+    session: &mut Session,
+    spec: &CommandSpec,
+    fullname: &str,
+    now: u64,
+) -> Result<(), CmdError> {
+    refresh(server, session, now)?;
+    // Borrowed, not cloned: an Arc clone per command would bounce the refcount's cache line
+    // between every connection of the tenant.
+    let Some(b) = session.tenant.as_ref() else {
+        return Ok(());
+    };
+    let t = &b.tenant;
+    if !session.server_admin && !role_allows(b.role, spec) {
+        return Err(noperm(&t.id, fullname));
+    }
+    let data_command = spec.has(flags::WRITE) || spec.has(flags::READONLY);
+    // The tenant's databases may have been lowered under a connection that had selected one.
+    if data_command && session.db >= t.db_limit() {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    match t.state() {
+        // A suspended tenant neither touches its data nor talks over Pub/Sub.
+        State::Suspended | State::Deleting if data_command || spec.has(flags::PUBSUB) => {
+            Err(suspended(t))
+        }
+        State::ReadOnly if spec.has(flags::WRITE) => Err(read_only(t)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a subscribed connection may still be sent its messages: checked before each
+/// delivery, so a subscriber whose token was revoked or has expired, or whose tenant was
+/// suspended or deleted, receives nothing more (it is then closed, as Redis disconnects a
+/// subscriber whose channel permissions are taken away).
+pub fn may_receive(server: &Server, session: &mut Session, now: u64) -> bool {
+    let Some(b) = session.tenant.as_ref() else {
+        return true;
+    };
+    let bound_to = b.tenant.clone();
+    if refresh(server, session, now).is_err() || session.closing {
+        return false;
+    }
+    // Still bound to the same tenant (a refresh that unbinds also leaves its channels).
+    let same = session
+        .tenant
+        .as_ref()
+        .is_some_and(|b| Arc::ptr_eq(&b.tenant, &bound_to));
+    same && !matches!(bound_to.state(), State::Suspended | State::Deleting)
 }
 
 #[cold]

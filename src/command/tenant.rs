@@ -32,9 +32,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("tenant.limits.set", -4, SERVER_ADMIN, T, &[], limits_set, "Changes a tenant's limits; live connections see them at their next command.", "0.1.0", G, "O(N) where N is the number of limits given").args("id <MEMORY | KEYS | OPS | CONNECTIONS | DATABASES | REQUEST> value [...]"),
     cmd("tenant.limits.get", 2, OWN_TENANT, T, &[], limits_get, "Returns a tenant's limits.", "0.1.0", G, "O(1)").args("id"),
     cmd("tenant.quota", 2, OWN_TENANT, T, &[], quota, "Returns, per resource, a tenant's usage, limit and percentage used.", "0.1.0", G, "O(1)").args("id"),
-    cmd("tenant.use", 2, SERVER_ADMIN, T, &[], use_, "Binds this admin connection to a tenant.", "0.1.0", G, "O(1)").args("id"),
+    cmd("tenant.use", 2, SERVER_ADMIN | REBINDS, T, &[], use_, "Binds this admin connection to a tenant.", "0.1.0", G, "O(1)").args("id"),
     cmd("tenant.current", 1, FAST | LOADING | STALE, &["@connection"], &[], current, "Returns the tenant this connection is bound to, or nil.", "0.1.0", G, "O(1)"),
-    cmd("tenant.exit", 1, FAST | LOADING | STALE, &["@connection"], &[], exit, "Returns an admin connection from a tenant to the global context.", "0.1.0", G, "O(1)"),
+    cmd("tenant.exit", 1, REBINDS | FAST | LOADING | STALE, &["@connection"], &[], exit, "Returns an admin connection from a tenant to the global context.", "0.1.0", G, "O(1)"),
 ];
 
 impl From<TenantError> for CmdError {

@@ -73,10 +73,19 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let store = s.store.clone();
     let _exclusive = store.exec_gate.write();
     s.in_exec = true;
+    // Every command runs as the connection that queued it: once that changes (a token
+    // revoked meanwhile unbinds it), the rest is refused, never run as someone else.
+    let identity = s.identity();
     let replies = multi
         .queue
         .into_iter()
-        .map(|(id, args)| dispatch::run_queued(ctx.server, ctx.session, id, args))
+        .map(|(id, args)| {
+            if ctx.session.identity() == identity {
+                dispatch::run_queued(ctx.server, ctx.session, id, args)
+            } else {
+                Reply::Error(CmdError::NoAuth)
+            }
+        })
         .collect();
     ctx.session.in_exec = false;
     Ok(Reply::Array(replies))

@@ -113,6 +113,10 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             },
             _ = &mut killed => return,
             _ = outbox_ready(sub.as_deref()) => {
+                // The clock of a batch long past would not see a token expire meanwhile.
+                if !tenancy::may_receive(server, &mut session, now_ms()) {
+                    return;
+                }
                 if let Some(s) = &sub {
                     s.drain_into(&mut out);
                 }
@@ -442,8 +446,14 @@ fn process_input(
                 }
                 // Messages the command itself caused (a RESP3 client's own PUBLISH or
                 // keyspace events) and (un)subscribe confirmations precede its reply.
-                if let Some(p) = &session.pubsub {
-                    p.sub.drain_into(out);
+                if let Some(p) = session.pubsub.as_ref().map(|p| p.sub.clone()) {
+                    let now = session.clock.now_ms();
+                    if tenancy::may_receive(server, session, now) {
+                        p.drain_into(out);
+                    } else {
+                        // Its reply goes out, the messages do not, and the connection closes.
+                        session.closing = true;
+                    }
                 }
                 let reply = (!std::mem::take(&mut session.no_reply)).then_some(&reply);
                 write_reply(session, reply, out);

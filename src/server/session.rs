@@ -237,6 +237,8 @@ pub struct Session {
     gate: Option<(Arc<TenantData>, GateGuard)>,
     /// Running an EXEC: its commands already hold the store's gate exclusively.
     pub in_exec: bool,
+    /// Counts changes of the connection's binding (see `identity`).
+    generation: u64,
     /// Parked by a blocking command, and the signal its keys fire.
     pub blocked: Option<Blocked>,
     /// Running a parked command again after a wake-up. A key it waits on that now holds
@@ -388,6 +390,7 @@ impl Session {
             watch_signal,
             gate: None,
             in_exec: false,
+            generation: 0,
             rewoken: false,
             recent_command: Default::default(),
             query: (0, 0),
@@ -433,11 +436,20 @@ impl Session {
         tenant: Arc<Tenant>,
         grant: Option<TokenGrant>,
     ) -> Result<(), QuotaError> {
-        self.release_binding();
-        if let Err(e) = tenant.acquire_connection() {
-            self.leave_foreign_subscriptions();
-            return Err(e);
+        // A new login to the tenant it is already in keeps its slot; any other takes one
+        // before the old binding is let go, so a refused login leaves the connection as it
+        // was (Redis's failed AUTH changes nothing), never unbound half-way.
+        let same = match self.tenant.as_mut() {
+            Some(b) if Arc::ptr_eq(&b.tenant, &tenant) && b.counted => {
+                b.counted = false;
+                true
+            }
+            _ => false,
+        };
+        if !same {
+            tenant.acquire_connection()?;
         }
+        self.release_binding();
         self.store = tenant.data.clone();
         self.set_db(0);
         let bound = match grant {
@@ -476,6 +488,7 @@ impl Session {
     /// Drops the tenant binding (if any) without touching subscriptions: `bind` decides about
     /// those once it knows the new namespace.
     fn release_binding(&mut self) {
+        self.generation += 1;
         self.flush_tenant_commands();
         if let Some(b) = self.tenant.take() {
             if b.counted {
@@ -486,6 +499,13 @@ impl Session {
             *self.handle.tenant.lock() = None;
             *self.handle.user.lock() = self.admin_user.clone();
         }
+    }
+
+    /// Who the connection is: changes with every binding, login and logout. EXEC compares it
+    /// between queued commands, so no command of a transaction runs as anyone else than the
+    /// connection that queued it (a token revoked mid-EXEC unbinds it).
+    pub fn identity(&self) -> (u64, bool, bool) {
+        (self.generation, self.authenticated, self.server_admin)
     }
 
     /// The number of databases this connection may SELECT.
