@@ -444,7 +444,13 @@ fn bad_input() {
     assert_err_exact(
         &mut p,
         cmd("PUBSUB").arg("CHANNELS").arg("a").arg("b"),
-        "ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.",
+        "ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.",
+    );
+    // The subcommand as the client spelled it, as Redis echoes it.
+    assert_err_exact(
+        &mut p,
+        cmd("PUBSUB").arg("Channels").arg("a").arg("b"),
+        "ERR unknown subcommand or wrong number of arguments for 'Channels'. Try PUBSUB HELP.",
     );
     assert_err_exact(
         &mut p,

@@ -162,6 +162,12 @@ fn zadd_rejects_bad_input() {
     err(&mut k, "ZADD z x a", NOT_FLOAT);
     err(&mut k, "ZADD z nan a", NOT_FLOAT);
     err(&mut k, "ZADD z 1 a x b", NOT_FLOAT);
+    // Out of a double's range, as Redis's strtod check finds (infinity by name is a score).
+    err(&mut k, "ZADD z 1e309 a", NOT_FLOAT);
+    err(&mut k, "ZADD z -1e309 a", NOT_FLOAT);
+    err(&mut k, "ZADD z 1e-400 a", NOT_FLOAT);
+    err(&mut k, "ZADD z INCR 1e309 a", NOT_FLOAT);
+    err(&mut k, "ZINCRBY z 1e309 a", NOT_FLOAT);
     err(
         &mut k,
         "ZADD z NX XX 1 a",
@@ -183,6 +189,8 @@ fn zadd_rejects_bad_input() {
         "ERR INCR option supports a single increment-element pair",
     );
     assert_eq!(exists(&mut k, "z"), 0, "a refused ZADD changes nothing");
+    assert_eq!(n(&mut k, "ZADD inf +inf a -inf b 1e308 c"), 3);
+    q(&mut k, "DEL inf");
     err(&mut k, "ZINCRBY z x a", NOT_FLOAT);
     err(&mut k, "ZINCRBY z 1", &arity("zincrby"));
     q(&mut k, "SET s v");
@@ -581,6 +589,11 @@ fn set_operations_reject_bad_input() {
     err(
         &mut k,
         "ZUNION 1 z WEIGHTS x",
+        "ERR weight value is not a float",
+    );
+    err(
+        &mut k,
+        "ZUNION 1 z WEIGHTS 1e309",
         "ERR weight value is not a float",
     );
     err(&mut k, "ZUNION 1 z WEIGHTS 1 2", SYNTAX);

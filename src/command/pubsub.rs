@@ -8,7 +8,7 @@
 use super::dispatch::Ctx;
 use super::spec::{cmd, container, flags::*, CommandSpec};
 use crate::config::params::COB_PUBSUB;
-use crate::protocol::{CmdError, Proto, Reply};
+use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::server::pubsub::{Kind, OutputLimit, Subscriptions};
 
 const G: &str = "pubsub";
@@ -94,9 +94,10 @@ fn publish(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 fn channels(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if a.len() > 3 {
         // Redis checks this in the handler, with its subcommand syntax error.
-        return Err(CmdError::err(
-            "ERR unknown subcommand or wrong number of arguments for 'channels'. Try PUBSUB HELP.",
-        ));
+        return Err(CmdError::err(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            args::text(a[1]).chars().take(128).collect::<String>()
+        )));
     }
     let pattern = a.get(2).map(|p| &p[..]);
     let list = ctx.server.pubsub.channels(ctx.session.namespace(), pattern);

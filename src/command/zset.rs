@@ -354,7 +354,7 @@ fn zadd_generic(
     }
     let mut scores = Vec::with_capacity(pairs.len() / 2);
     for p in pairs.chunks_exact(2) {
-        scores.push(args::float(p[0])?);
+        scores.push(args::parse_f64_in_range(p[0]).ok_or(CmdError::NotFloat)?);
     }
     let longest = pairs.chunks_exact(2).map(|p| p[1].len()).max().unwrap_or(0);
     let limits = ctx.server.params.encoding_limits();
@@ -1210,7 +1210,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], call: SetOpCall) -> Result<Repl
         let o = &a[j];
         if call.op != SetOp::Diff && !call.card_only && left > n && args::is(o, "WEIGHTS") {
             for (k, s) in srcs.iter_mut().enumerate() {
-                s.weight = args::parse_f64(a[j + 1 + k])
+                s.weight = args::parse_f64_in_range(a[j + 1 + k])
                     .ok_or_else(|| CmdError::err("ERR weight value is not a float"))?;
             }
             j += 1 + n;

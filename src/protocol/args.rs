@@ -54,6 +54,30 @@ pub fn parse_f64(arg: &[u8]) -> Option<f64> {
     }
 }
 
+/// Redis's `string2d` (scores, weights: `getDoubleFromObject`): [`parse_f64`], and a number
+/// out of a double's range is refused as `strtod`'s ERANGE makes Redis refuse it: too large
+/// (`1e309`, not infinity by name) or too small to be anything but zero (`1e-400`).
+pub fn parse_f64_in_range(arg: &[u8]) -> Option<f64> {
+    let v = parse_f64(arg)?;
+    if !v.is_finite() || v == 0.0 {
+        let lower = std::str::from_utf8(arg).ok()?.to_ascii_lowercase();
+        if lower.contains("inf") {
+            return Some(v);
+        }
+        let body = lower.trim_start_matches(['+', '-']);
+        let (body, exponent) = match body.strip_prefix("0x") {
+            Some(hex) => (hex, 'p'),
+            None => (body, 'e'),
+        };
+        let mantissa = body.split(exponent).next().unwrap_or("");
+        let nonzero = mantissa.chars().any(|c| c.is_ascii_hexdigit() && c != '0');
+        if !v.is_finite() || nonzero {
+            return None;
+        }
+    }
+    Some(v)
+}
+
 /// C's hexadecimal floats (`0x10`, `0x1.8p3`), which Redis accepts through `strtold`.
 fn parse_hex_float(s: &str) -> Option<f64> {
     let (neg, s) = match s.as_bytes().first()? {
@@ -120,5 +144,36 @@ mod tests {
         assert_eq!(parse_f64(b"0x10"), Some(16.0));
         assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
         assert_eq!(parse_f64(b"0x"), None);
+    }
+
+    #[test]
+    fn floats_in_range_refuse_what_strtod_finds_out_of_range() {
+        for ok in [
+            &b"1e308"[..],
+            b"inf",
+            b"+inf",
+            b"-Infinity",
+            b"0",
+            b"-0",
+            b"0e999",
+            b"0.000",
+        ] {
+            assert!(parse_f64_in_range(ok).is_some(), "{}", text(ok));
+        }
+        assert_eq!(
+            parse_f64_in_range(b"1e-310"),
+            Some(1e-310),
+            "subnormal, not zero"
+        );
+        for bad in [
+            &b"1e309"[..],
+            b"-1e309",
+            b"1e-400",
+            b"0.5e-400",
+            b"0x1p99999",
+            b"nan",
+        ] {
+            assert_eq!(parse_f64_in_range(bad), None, "{}", text(bad));
+        }
     }
 }
