@@ -846,3 +846,93 @@ fn tenant_info_meters_the_commands_a_tenant_ran() {
     assert!(cmd("NOSUCHCOMMAND").query::<()>(&mut t).is_err());
     assert_eq!(processed(&mut a), base + 5);
 }
+
+fn err_text(c: &mut Connection, command: &redis::Cmd) -> String {
+    match command.query::<Value>(c) {
+        Err(e) => common::error_text(&e),
+        Ok(v) => panic!("expected an error, got {v:?}"),
+    }
+}
+
+#[test]
+fn smove_to_a_new_set_counts_against_the_key_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["KEYS", "2"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let _: i64 = cmd("SADD")
+        .arg(&["src", "a", "b", "c"])
+        .query(&mut t)
+        .unwrap();
+    let _: i64 = cmd("SADD").arg(&["dst", "z"]).query(&mut t).unwrap();
+    // Redis does not flag SMOVE denyoom, yet it can make a key: at the limit it must not.
+    assert_eq!(
+        err_text(&mut t, cmd("SMOVE").arg(&["src", "new", "a"])),
+        "OOM tenant 'acme' reached its key limit (2)"
+    );
+    let moved: i64 = cmd("SMOVE")
+        .arg(&["src", "dst", "a"])
+        .query(&mut t)
+        .unwrap();
+    assert_eq!(moved, 1);
+    let keys: i64 = cmd("DBSIZE").query(&mut t).unwrap();
+    assert_eq!(keys, 2);
+}
+
+#[test]
+fn renaming_to_a_longer_name_counts_against_the_memory_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["MEMORY", "256kb", "EVICTION", "noeviction"],
+    );
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    for k in ["k1", "k2"] {
+        let _: () = cmd("SET").arg(k).arg("v").query(&mut t).unwrap();
+    }
+    let huge = "n".repeat(300 * 1024);
+    let oom = "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'";
+    assert_eq!(err_text(&mut t, cmd("RENAME").arg("k1").arg(&huge)), oom);
+    assert_eq!(err_text(&mut t, cmd("RENAMENX").arg("k1").arg(&huge)), oom);
+    // Shorter or equal names always fit, even at the limit.
+    let _: () = cmd("RENAME").arg(&["k1", "k3"]).query(&mut t).unwrap();
+    let used = common::tenant_info_int(&mut a, "acme", "memory_used");
+    assert!(used < 256 * 1024, "memory_used {used}");
+}
+
+#[test]
+fn a_tenants_queued_transactions_count_against_its_memory_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["MEMORY", "1mb", "EVICTION", "noeviction"]);
+    let value = "v".repeat(200 * 1024);
+    let mut conns: Vec<Connection> = (0..3).map(|_| connect(&srv, "acme", &s).unwrap()).collect();
+    let oom = "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'";
+    // Two connections queue 400 KB each: 800 KB of the 1 MB.
+    for c in &mut conns[..2] {
+        let _: () = cmd("MULTI").query(c).unwrap();
+        for k in ["a", "b"] {
+            let q: String = cmd("SET").arg(k).arg(&value).query(c).unwrap();
+            assert_eq!(q, "QUEUED");
+        }
+    }
+    // A third cannot queue past the limit: its transaction is doomed.
+    let c = &mut conns[2];
+    let _: () = cmd("MULTI").query(c).unwrap();
+    let q: String = cmd("SET").arg("c").arg(&value).query(c).unwrap();
+    assert_eq!(q, "QUEUED");
+    assert_eq!(err_text(c, cmd("SET").arg("d").arg(&value)), oom);
+    assert!(err_text(c, &cmd("EXEC")).starts_with("EXECABORT"));
+    // Queues given back (EXEC, DISCARD) free the room for others.
+    let _: () = cmd("DISCARD").query(&mut conns[0]).unwrap();
+    let replies: Vec<String> = cmd("EXEC").query(&mut conns[1]).unwrap();
+    assert_eq!(replies, ["OK", "OK"]);
+    let c = &mut conns[2];
+    let _: () = cmd("MULTI").query(c).unwrap();
+    let q: String = cmd("SET").arg("c").arg(&value).query(c).unwrap();
+    assert_eq!(q, "QUEUED");
+    let replies: Vec<String> = cmd("EXEC").query(c).unwrap();
+    assert_eq!(replies, ["OK"]);
+}

@@ -1771,9 +1771,19 @@ fn info_from_a_tenant_shows_only_its_keyspace_and_no_server_wide_sections() {
             "INFO {section} from a tenant: {text}"
         );
     }
+    // Nor how the server runs on its host.
+    let server = info(&mut t, &["server"]);
+    assert!(server.contains("redis_version:"), "{server}");
+    for hidden in ["process_id:", "executable:", "config_file:"] {
+        assert!(
+            !server.contains(hidden),
+            "INFO server shows {hidden}: {server}"
+        );
+    }
     // The admin's view is the server's.
     let admin_view = info(&mut a, &[]);
     assert!(admin_view.contains("# Stats"));
+    assert!(admin_view.contains("process_id:"));
     let admin_all = info(&mut a, &["all"]);
     assert!(admin_all.contains("# Commandstats"));
 }
@@ -1859,6 +1869,15 @@ fn admin_global_names_address_tenant_keys() {
     assert_eq!(keys(&mut t, "*"), strings(&["k", "k3"]), "nothing moved");
     assert_eq!(get_str(&mut a, "__tenant:beta:k").as_deref(), Some("beta"));
     assert_eq!(get_str(&mut a, "plain").as_deref(), Some("global"));
+
+    // A name in the tenants' namespace that names no tenant key.
+    for words in [&["GET", "__tenant:beta"][..], &["SET", "__tenant:", "v"]] {
+        assert_err_exact(
+            &mut a,
+            &mut mk(words),
+            "ERR a key beginning with __tenant: must be __tenant:<id>:<key>",
+        );
+    }
 
     // Unknown tenants.
     assert_err_exact(
@@ -2139,4 +2158,41 @@ fn admin_user_names_cannot_be_tenant_ids() {
     let mut o = srv.client();
     ok(&mut o, cmd("AUTH").arg("ops").arg("opspw"));
     ok(&mut o, cmd("TENANT.CREATE").arg("acme"));
+}
+
+#[test]
+fn names_and_reasons_are_bounded() {
+    let srv = TestServer::start();
+    let mut a = srv.client();
+    let long = "x".repeat(257);
+    let fits = "x".repeat(256);
+    assert_err_exact(
+        &mut a,
+        cmd("TENANT.CREATE").arg(&["acme", "NAME", &long]),
+        "ERR name is longer than 256 bytes",
+    );
+    create(&mut a, "acme", &["NAME", &fits]);
+    assert_err_exact(
+        &mut a,
+        cmd("TENANT.UPDATE").arg(&["acme", "NAME", &long]),
+        "ERR name is longer than 256 bytes",
+    );
+    assert_err_exact(
+        &mut a,
+        cmd("TENANT.TOKEN.CREATE").arg(&["acme", "NAME", &long]),
+        "ERR name is longer than 256 bytes",
+    );
+    assert_err_exact(
+        &mut a,
+        cmd("TENANT.SUSPEND").arg(&["acme", "REASON", &long]),
+        "ERR reason is longer than 256 bytes",
+    );
+    // Nothing was changed by the refusals.
+    let listed = format!("{:?}", val(&mut a, cmd("TENANT.TOKEN.LIST").arg("acme")));
+    assert!(!listed.contains(&long));
+    token(&mut a, "acme", &["NAME", &fits]);
+    ok(
+        &mut a,
+        cmd("TENANT.SUSPEND").arg(&["acme", "REASON", &fits]),
+    );
 }

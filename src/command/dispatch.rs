@@ -276,6 +276,12 @@ fn queue(server: &Server, session: &mut Session, id: usize, args: &[&[u8]]) -> R
         None
     };
     let multi = session.multi.as_mut().expect("queueing inside MULTI");
+    let refusal = match (refusal, &session.tenant) {
+        (None, Some(b)) => {
+            quota::charge_queued(&b.tenant, &mut multi.charge, quota::queued_size(args)).err()
+        }
+        (refusal, _) => refusal,
+    };
     match refusal {
         Some(e) => {
             multi.aborted = true;
@@ -404,6 +410,16 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]], n
         resolved,
     };
     let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
+    if entry
+        .spec
+        .has(flags::DENYOOM | flags::GROWS | flags::RENAMES)
+    {
+        let tenant = ctx
+            .resolved
+            .as_ref()
+            .or(ctx.session.tenant.as_ref().map(|b| &b.tenant));
+        quota::settle(tenant, now);
+    }
     let usec = ctx.session.clock.lap_us();
     let counters = &mut ctx.session.counters;
     counters.record_call(id, usec, reply.is_error());

@@ -1,5 +1,6 @@
 //! Memory and key quotas at the dispatch point, for commands that can grow memory (`denyoom`
-//! in the command table), before the handler runs: a tenant's limits for its data, and on top
+//! in the command table, and our `grows` / `renames` where Redis's table has no flag), before
+//! the handler runs: a tenant's limits for its data, and on top
 //! of them the server's `maxmemory` for all data together (the global context evicts by
 //! `maxmemory-policy`, a tenant by its own policy and only its own keys).
 //!
@@ -84,6 +85,61 @@ impl Drop for Reservation {
     }
 }
 
+/// The bytes a transaction being queued holds for its tenant, given back when the queue goes
+/// (EXEC, DISCARD, the connection closing). A queue is held in server memory like data, so a
+/// tenant's queues together may not pass what its memory limit leaves free: otherwise forty
+/// connections queueing 5 MB SETs each would hold 200 MB beyond a 10 MB limit.
+pub struct QueuedCharge {
+    tenant: Arc<Tenant>,
+    bytes: i64,
+}
+
+impl Drop for QueuedCharge {
+    fn drop(&mut self) {
+        self.tenant.queued_bytes.fetch_sub(self.bytes, Relaxed);
+    }
+}
+
+/// What one queued command holds: its arguments and their bookkeeping.
+pub fn queued_size(args: &[&[u8]]) -> i64 {
+    const PER_ARG: usize = 16;
+    args.iter().map(|a| a.len() + PER_ARG).sum::<usize>() as i64
+}
+
+/// Charges `bytes` of a queued command to `tenant`'s memory: refused with the tenant's OOM
+/// error when its data and every queue of its connections would pass its memory limit.
+pub fn charge_queued(
+    tenant: &Arc<Tenant>,
+    charge: &mut Option<QueuedCharge>,
+    bytes: i64,
+) -> Result<(), CmdError> {
+    let (_, mem_limit) = tenant.quota_limits();
+    let queued = tenant.queued_bytes.fetch_add(bytes, Relaxed) + bytes;
+    if mem_limit > 0 && tenant.data.usage.bytes.load(Relaxed) + queued > mem_limit as i64 {
+        tenant.queued_bytes.fetch_sub(bytes, Relaxed);
+        tenant.rejections.count(Resource::Memory);
+        return Err(tenant_oom(tenant));
+    }
+    match charge {
+        Some(c) => c.bytes += bytes,
+        None => {
+            *charge = Some(QueuedCharge {
+                tenant: tenant.clone(),
+                bytes,
+            })
+        }
+    }
+    Ok(())
+}
+
+/// A tenant's error at its memory limit.
+fn tenant_oom(t: &Tenant) -> CmdError {
+    CmdError::err(format!(
+        "OOM command not allowed when used memory > 'maxmemory' for tenant '{}'",
+        t.id
+    ))
+}
+
 /// Whose data a write goes to, and the limits that apply to it.
 struct Target<'a> {
     data: &'a TenantData,
@@ -156,10 +212,7 @@ impl Target<'_> {
                 "OOM tenant '{}' reached its key limit ({})",
                 t.id, self.key_limit
             )),
-            _ => CmdError::err(format!(
-                "OOM command not allowed when used memory > 'maxmemory' for tenant '{}'",
-                t.id
-            )),
+            _ => tenant_oom(t),
         }
     }
 }
@@ -175,7 +228,7 @@ pub fn admit(
     db: usize,
     now: u64,
 ) -> Result<Option<Reservation>, CmdError> {
-    if !spec.has(flags::DENYOOM) {
+    if !spec.has(flags::DENYOOM | flags::GROWS | flags::RENAMES) {
         return Ok(None);
     }
     let server_limit = server.params.maxmemory().max(0) as u64;
@@ -183,7 +236,12 @@ pub fn admit(
     if key_limit == 0 && mem_limit == 0 && server_limit == 0 {
         return Ok(None);
     }
-    let nkeys = key_count(spec, args);
+    // A rename adds no key: only its new name's bytes count.
+    let nkeys = if spec.has(flags::RENAMES) {
+        0
+    } else {
+        key_count(spec, args)
+    };
     // One worker runs one command at a time: nothing else is in flight, a reservation would
     // hold nothing, and a write that fits as things stand is admitted by comparisons alone.
     if server.workers == 1 {
@@ -206,6 +264,37 @@ pub fn admit(
         }
     }
     admit_reserving(server, tenant, spec, args, nkeys, db, now)
+}
+
+/// After a write into a tenant's data under an evicting policy: a key's estimate carries its
+/// average share of a table, not a doubling, so a table that doubled under the write can leave
+/// the data a little past the limit. Evicts back under it at once, so the tenant's limit holds
+/// between commands (under `noeviction` the next write is refused instead).
+#[inline]
+pub fn settle(tenant: Option<&Arc<Tenant>>, now: u64) {
+    let Some(t) = tenant else {
+        return;
+    };
+    let (_, mem_limit) = t.quota_limits();
+    if mem_limit > 0 && t.data.usage.bytes.load(Relaxed) > mem_limit as i64 {
+        evict_to_limit(t, mem_limit as i64, now);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn evict_to_limit(t: &Tenant, limit: i64, now: u64) {
+    let policy = t.storage_limits().2;
+    if policy == Eviction::NoEviction {
+        return;
+    }
+    let mut evicted = 0;
+    while t.data.usage.bytes.load(Relaxed) > limit
+        && evicted < MAX_EVICTIONS
+        && t.data.evict_one(policy, EVICTION_SAMPLES, now)
+    {
+        evicted += 1;
+    }
 }
 
 /// The data a write goes to and its own key and memory limits (0 = none): the global
@@ -257,6 +346,10 @@ fn admit_reserving(
 /// `proto-max-bulk-len` is left to the command, which refuses it with Redis's own error (so
 /// the quota check is no oracle for sizes the command would never write).
 fn payload_bytes(spec: &CommandSpec, args: &[&[u8]], max_bulk: usize) -> usize {
+    if spec.has(flags::RENAMES) {
+        // The key and its value stay; only a longer name adds.
+        return args[2].len().saturating_sub(args[1].len());
+    }
     let sent: usize = args[1..].iter().map(|a| a.len()).sum();
     match spec.writes.map(|w| w(args)) {
         Some(writes) if writes <= max_bulk => sent.max(writes),

@@ -169,17 +169,16 @@ mod tests {
                 }
             }
             // A write that can create keys or replace values (key flags INSERT or OW) can grow
-            // memory, so it must be `denyoom` for quotas to see it, unless it only moves data
-            // that already exists (a DELETE spec: RENAME, MOVE).
+            // memory, so quotas must see it: `denyoom`, or one of our flags where Redis's
+            // table has none (SMOVE; RENAME's new name).
             let creates = s
                 .keys
                 .iter()
                 .any(|k| k.flags & (key_flags::INSERT | key_flags::OW) != 0);
-            let moves = s.keys.iter().any(|k| k.flags & key_flags::DELETE != 0);
-            if s.has(flags::WRITE) && creates && !moves {
+            if s.has(flags::WRITE) && creates {
                 assert!(
-                    s.has(flags::DENYOOM),
-                    "{} can grow memory but is not denyoom",
+                    s.has(flags::DENYOOM | flags::GROWS | flags::RENAMES),
+                    "{} can grow memory but quotas do not check it",
                     e.fullname
                 );
             }

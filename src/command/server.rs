@@ -222,7 +222,12 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             )?;
             writeln!(o, "arch_bits:{}\r", usize::BITS)?;
             writeln!(o, "multiplexing_api:tokio\r")?;
-            writeln!(o, "process_id:{}\r", std::process::id())?;
+            // Where and how the server runs on its host is the operator's business, not a
+            // tenant's: its process id and executable path are shown to admins only.
+            let host_details = !tenant_scoped(ctx);
+            if host_details {
+                writeln!(o, "process_id:{}\r", std::process::id())?;
+            }
             writeln!(o, "process_supervised:no\r")?;
             writeln!(o, "run_id:{}\r", srv.run_id)?;
             writeln!(o, "tcp_port:{}\r", srv.addr.port())?;
@@ -232,9 +237,11 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "hz:{}\r", srv.params.hz())?;
             writeln!(o, "configured_hz:{}\r", srv.params.hz())?;
             writeln!(o, "lru_clock:{}\r", (ctx.now / 1000) & 0xff_ffff)?;
-            let exe = std::env::current_exe().unwrap_or_default();
-            writeln!(o, "executable:{}\r", exe.display())?;
-            writeln!(o, "config_file:\r")?;
+            if host_details {
+                let exe = std::env::current_exe().unwrap_or_default();
+                writeln!(o, "executable:{}\r", exe.display())?;
+                writeln!(o, "config_file:\r")?;
+            }
             writeln!(o, "io_threads_active:0\r")?;
         }
         "clients" => {

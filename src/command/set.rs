@@ -43,7 +43,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.").args("key [count]").tips(&["nondeterministic_output"]),
     cmd("srandmember", -2, READONLY, S, K1_RO_ACC, srandmember, "Get one or multiple random members from a set", "1.0.0", G,
         "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.").args("key [count]").tips(&["nondeterministic_output"]),
-    cmd("smove", 4, WRITE | FAST, S, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, RW | INSERT)], smove, "Moves a member from one set to another.", "1.0.0", G, "O(1)").args("source destination member"),
+    cmd("smove", 4, WRITE | FAST | GROWS, S, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, RW | INSERT)], smove, "Moves a member from one set to another.", "1.0.0", G, "O(1)").args("source destination member"),
     cmd("sinter", -2, READONLY, S, KALL_RO_ACC, sinter, "Returns the intersect of multiple sets.", "1.0.0", G, INTER).args("key [key ...]").tips(ORDER),
     cmd("sintercard", -3, READONLY, S, &[KeySpec::keynum(1, RO | ACCESS)], sintercard,
         "Returns the number of members of the intersect of multiple sets.", "7.0.0", G, INTER).args("numkeys key [key ...] [LIMIT limit]"),

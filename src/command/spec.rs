@@ -43,6 +43,12 @@ pub mod flags {
     /// tenantkv: changes who the connection is (AUTH, HELLO, TENANT.USE, TENANT.EXIT). Refused
     /// inside MULTI: a transaction runs as one identity, in the data it was queued against.
     pub const REBINDS: u32 = 1 << 28;
+    /// tenantkv: checked by the memory and key quotas as a `denyoom` command is, though Redis
+    /// does not flag it so (SMOVE can make its destination set).
+    pub const GROWS: u32 = 1 << 29;
+    /// tenantkv: gives an existing key a new name (RENAME, RENAMENX): it adds no key, but the
+    /// new name's bytes are checked against the memory quotas.
+    pub const RENAMES: u32 = 1 << 30;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),

@@ -294,6 +294,13 @@ pub fn resolve_global_names<'a>(
     let mut out = args.to_vec();
     for i in positions {
         let Some((id, key)) = split_global_name(args[i]) else {
+            // The prefix is the tenants' namespace: a name in it that names no tenant's key
+            // is a mistake, not a global key.
+            if args[i].starts_with(PREFIX) {
+                return Err(CmdError::err(
+                    "ERR a key beginning with __tenant: must be __tenant:<id>:<key>",
+                ));
+            }
             return Err(CmdError::err(
                 "ERR keys of one command must all belong to the same tenant",
             ));

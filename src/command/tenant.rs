@@ -84,7 +84,7 @@ fn parse_changes(opts: &[&[u8]], allow_state: bool) -> Result<Changes, CmdError>
     for pair in opts.chunks_exact(2) {
         let (k, v) = (&pair[0], &pair[1]);
         if args::is(k, "NAME") {
-            c.name = Some(args::text(v));
+            c.name = Some(label("name", v)?);
         } else if args::is(k, "TIER") {
             c.tier = Some(args::text(v));
         } else if args::is(k, "STATE") && allow_state {
@@ -137,6 +137,20 @@ fn kill_connections(ctx: &mut Ctx<'_>, t: &Tenant) {
             c.kill();
         }
     }
+}
+
+/// Longest name or reason the registry keeps: each is stored, journaled and listed.
+pub const MAX_LABEL: usize = 256;
+
+/// A free-text label (a tenant's or token's NAME, a suspension's REASON), bounded.
+fn label(what: &'static str, v: &[u8]) -> Result<String, TenantError> {
+    if v.len() > MAX_LABEL {
+        return Err(TenantError::TooLong {
+            what,
+            max: MAX_LABEL,
+        });
+    }
+    Ok(args::text(v))
 }
 
 /// TENANT.DELETE id [FORCE]
@@ -257,7 +271,7 @@ fn info(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 fn suspend(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let reason = match a.len() {
         2 => None,
-        4 if args::is(a[2], "REASON") => Some(args::text(a[3])),
+        4 if args::is(a[2], "REASON") => Some(label("reason", a[3])?),
         _ => return Err(CmdError::Syntax),
     };
     let c = Changes {
@@ -294,7 +308,7 @@ fn token_create(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
                 value: r,
             })?;
         } else if args::is(pair[0], "NAME") {
-            name = Some(args::text(pair[1]));
+            name = Some(label("name", pair[1])?);
         } else if args::is(pair[0], "TTL") {
             match args::int(pair[1]) {
                 Ok(s) if s > 0 => ttl = Some(s as u64),

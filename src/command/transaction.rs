@@ -76,8 +76,10 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     // Every command runs as the connection that queued it: once that changes (a token
     // revoked meanwhile unbinds it), the rest is refused, never run as someone else.
     let identity = s.identity();
-    let replies = multi
-        .queue
+    // The queue's bytes become the commands' own (checked by the memory quota as they run).
+    let Multi { queue, charge, .. } = multi;
+    drop(charge);
+    let replies = queue
         .into_iter()
         .map(|(id, args)| {
             if ctx.session.identity() == identity {

@@ -168,6 +168,8 @@ pub struct Multi {
     pub queue: Vec<(usize, Vec<Bytes>)>,
     /// A command was refused while queueing: EXEC will answer EXECABORT.
     pub aborted: bool,
+    /// The queue's bytes, charged to the tenant's memory while it is held.
+    pub charge: Option<crate::command::quota::QueuedCharge>,
 }
 
 /// A connection parked by a blocking command (see `command::blocking`).

@@ -25,6 +25,7 @@ pub enum TenantError {
     HasKeys { id: String, keys: usize },
     UnknownToken(String),
     TooManyTokens { id: String, max: usize },
+    TooLong { what: &'static str, max: usize },
 }
 
 impl fmt::Display for TenantError {
@@ -50,6 +51,7 @@ impl fmt::Display for TenantError {
                 f,
                 "ERR tenant '{id}' has reached its token limit ({max}); revoke one first"
             ),
+            TooLong { what, max } => write!(f, "ERR {what} is longer than {max} bytes"),
         }
     }
 }

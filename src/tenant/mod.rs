@@ -15,7 +15,7 @@ use crate::storage::TenantData;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering::Relaxed};
 use std::sync::Arc;
 
 pub use manager::Manager;
@@ -199,6 +199,8 @@ pub struct Tenant {
     pub meter: quota::OpsMeter,
     pub rejections: quota::Rejections,
     pub warnings: quota::Warnings,
+    /// Argument bytes its connections hold queued in MULTI (see `command::quota::QueuedCharge`).
+    pub queued_bytes: AtomicI64,
 }
 
 impl fmt::Debug for Tenant {
@@ -225,6 +227,7 @@ impl Tenant {
             meter: Default::default(),
             rejections: Default::default(),
             warnings: Default::default(),
+            queued_bytes: AtomicI64::new(0),
             id: record.id.clone(),
             data,
             record: RwLock::new(record),
