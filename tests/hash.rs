@@ -317,10 +317,26 @@ fn hincrbyfloat_formats_like_incrbyfloat() {
         cmd("HINCRBYFLOAT").arg("h").arg("s").arg("1"),
         "ERR hash value is not a float",
     );
+    // Redis adds in long double: past a double's range is still a number...
+    let sum = val(&mut c, cmd("HINCRBYFLOAT").arg("h").arg("m").arg("1.7e308"));
+    assert_eq!(
+        sum,
+        bulk("340000000000000000006273556050395193590540427779388267466087171526404912102411641988123739177800600673957047683771263425322806997836001586961457274820033393094901317200013624802610872515245814124760542925564488876540887382670905522638137419003805178364056052028734561012664811529831035124023358619554802565120")
+    );
+    // ...and past a long double's is not.
+    let _: i64 = cmd("HSET")
+        .arg(&["h", "n", "1e4932"])
+        .query(&mut c)
+        .unwrap();
     err(
         &mut c,
-        cmd("HINCRBYFLOAT").arg("h").arg("m").arg("1.7e308"),
+        cmd("HINCRBYFLOAT").arg("h").arg("n").arg("1e4932"),
         "ERR increment would produce NaN or Infinity",
+    );
+    err(
+        &mut c,
+        cmd("HINCRBYFLOAT").arg("h").arg("n").arg("1e4933"),
+        "ERR value is not a valid float",
     );
     assert_eq!(val(&mut c, cmd("HGET").arg("h").arg("f")), bulk("5005"));
 }

@@ -1046,6 +1046,41 @@ fn incrbyfloat_refuses_nan_and_infinity() {
     set(&mut c, "i", "inf");
     err(&mut c, cmd("INCRBYFLOAT").arg("i").arg("1"), e);
     assert_eq!(get_str(&mut c, "f").as_deref(), Some("1"));
+    // Infinity is where a long double ends, not a double: 1e4932 doubled overflows, and 1e4933
+    // is out of range as written.
+    set(&mut c, "big", "1e4932");
+    err(&mut c, cmd("INCRBYFLOAT").arg("big").arg("1e4932"), e);
+    err(
+        &mut c,
+        cmd("INCRBYFLOAT").arg("big").arg("1e4933"),
+        "ERR value is not a valid float",
+    );
+}
+
+/// Replies of redis-server 7.0.15 on x86-64, whose INCRBYFLOAT adds in the x87 long double
+/// and prints with %.17Lf: digits a double does not have, and numbers past a double's range.
+#[test]
+fn incrbyfloat_adds_in_long_double_as_redis_does() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    for (start, by, want) in [
+        ("3.1", "1e17", "100000000000000003.1015625"),
+        ("1e30", "1", "1000000000000000000024696061952"),
+        ("0", "0.000003814697265625", "0.00000381469726562"),
+        ("0", "1e-18", "0"),
+        ("1.5", "0x10", "17.5"),
+    ] {
+        set(&mut c, "f", start);
+        assert_eq!(incrbyfloat(&mut c, "f", by), want, "{start} + {by}");
+        assert_eq!(get_str(&mut c, "f").as_deref(), Some(want));
+    }
+    let _: () = cmd("DEL").arg("f").query(&mut c).unwrap();
+    let huge = incrbyfloat(&mut c, "f", "1e309");
+    assert_eq!(huge.len(), 309);
+    assert!(
+        huge.starts_with("99999999999999999998634942458125645"),
+        "{huge}"
+    );
 }
 
 #[test]

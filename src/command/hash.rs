@@ -8,7 +8,8 @@ use crate::config::params::{NOTIFY_GENERIC, NOTIFY_HASH};
 use crate::protocol::{args, CmdError, Proto, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::value::{EncodingLimits, HashValue, Member, Value};
-use crate::util::{decimal, glob};
+use crate::util::glob;
+use crate::util::long_double::LongDouble;
 
 const H: &[&str] = &["@hash"];
 const G: &str = "hash";
@@ -412,7 +413,7 @@ fn hincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 
 /// HINCRBYFLOAT key field increment
 fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
-    let by = args::float(a[3])?;
+    let by = LongDouble::parse(a[3]).ok_or(CmdError::NotFloat)?;
     if !by.is_finite() {
         return Err(CmdError::err("ERR value is NaN or Infinity"));
     }
@@ -422,19 +423,17 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         &mut t,
         a[1],
         |h| {
-            let (cur, cur_f) = match h.get(a[2]) {
-                None => (&b"0"[..], 0.0),
-                Some(m) => {
-                    let f = args::parse_f64(m.as_bytes())
-                        .ok_or_else(|| CmdError::err("ERR hash value is not a float"))?;
-                    (m.as_bytes(), f)
-                }
+            let cur = match h.get(a[2]) {
+                None => LongDouble::zero(),
+                Some(m) => LongDouble::parse(m.as_bytes())
+                    .ok_or_else(|| CmdError::err("ERR hash value is not a float"))?,
             };
-            if !(cur_f + by).is_finite() {
+            let sum = cur.add(&by);
+            if !sum.is_finite() {
                 return Err(CmdError::NanOrInfinity);
             }
-            // INCRBYFLOAT's arithmetic and formatting, so both agree with Redis's long double.
-            let text = decimal::add(cur, a[3]).unwrap_or_else(|| decimal::format_fixed(cur_f + by));
+            // INCRBYFLOAT's arithmetic and formatting: Redis's long double.
+            let text = sum.to_human();
             h.set(a[2], text.as_bytes(), &l);
             Ok(text)
         },

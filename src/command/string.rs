@@ -9,6 +9,7 @@ use crate::config::params::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::value::{Entry, Str, Value};
+use crate::util::long_double::LongDouble;
 use bytes::{Bytes, BytesMut};
 
 const S: &[&str] = &["@string"];
@@ -422,19 +423,22 @@ fn decrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 
 /// INCRBYFLOAT key increment
 fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
-    let by = args::float(a[2])?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     let reply = t.upsert(a[1], |v| -> Result<_, CmdError> {
+        // Redis's order: the key's type, then its value, then the increment.
         let cur = match v {
-            None => Bytes::from_static(b"0"),
-            Some(v) => v.as_str().ok_or(CmdError::WrongType)?.to_bytes(),
+            None => LongDouble::zero(),
+            Some(v) => {
+                let s = v.as_str().ok_or(CmdError::WrongType)?.to_bytes();
+                LongDouble::parse(&s).ok_or(CmdError::NotFloat)?
+            }
         };
-        let cur_f = args::parse_f64(&cur).ok_or(CmdError::NotFloat)?;
-        if !(cur_f + by).is_finite() {
+        let by = LongDouble::parse(a[2]).ok_or(CmdError::NotFloat)?;
+        let sum = cur.add(&by);
+        if !sum.is_finite() {
             return Err(CmdError::NanOrInfinity);
         }
-        let text = crate::util::decimal::add(&cur, a[2])
-            .unwrap_or_else(|| crate::util::decimal::format_fixed(cur_f + by));
+        let text = sum.to_human();
         // Redis stores the result as a plain string (never the int encoding).
         let value = Value::Str(Str::raw(text.as_bytes()));
         Ok((Reply::bulk(text), value))

@@ -1,4 +1,4 @@
 //! Small shared helpers with no knowledge of commands or storage.
 
-pub mod decimal;
 pub mod glob;
+pub mod long_double;
