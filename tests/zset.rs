@@ -794,7 +794,8 @@ fn resp2_reply_shapes_are_byte_exact() {
     let mut raw = srv.raw();
     raw.roundtrip(b"ZADD z 0.1 a -0 b 100000000000000000 c\r\n", b":3\r\n");
     raw.roundtrip(b"ZSCORE z a\r\n", b"$3\r\n0.1\r\n");
-    raw.roundtrip(b"ZSCORE z b\r\n", b"$2\r\n-0\r\n");
+    // A small set is a listpack, which keeps -0 as the integer 0 (Redis 7).
+    raw.roundtrip(b"ZSCORE z b\r\n", b"$1\r\n0\r\n");
     raw.roundtrip(b"ZSCORE z c\r\n", b"$18\r\n100000000000000000\r\n");
     raw.roundtrip(b"ZRANK z x WITHSCORE\r\n", b"*-1\r\n");
     raw.roundtrip(b"ZMPOP 1 nokey MIN\r\n", b"*-1\r\n");
@@ -802,4 +803,30 @@ fn resp2_reply_shapes_are_byte_exact() {
         b"ZPOPMAX z 1\r\n",
         b"*2\r\n$1\r\nc\r\n$18\r\n100000000000000000\r\n",
     );
+}
+
+/// Redis's listpack stores a whole score as an integer, so -0 reads back as 0 from a small
+/// set; a skiplist keeps the double's sign (replies of redis-server 7.0.15).
+#[test]
+fn negative_zero_scores_read_back_as_each_encoding_keeps_them() {
+    let (_s, mut k) = setup();
+    assert_eq!(n(&mut k, "ZADD small -0 a"), 1);
+    assert_eq!(
+        q(&mut k, "ZSCORE small a"),
+        Value::BulkString(b"0".to_vec())
+    );
+    q(&mut k, "CONFIG SET zset-max-listpack-entries 1");
+    assert_eq!(n(&mut k, "ZADD big 1 a -0 b"), 2);
+    assert_eq!(
+        q(&mut k, "OBJECT ENCODING big"),
+        Value::BulkString(b"skiplist".to_vec())
+    );
+    assert_eq!(q(&mut k, "ZSCORE big b"), Value::BulkString(b"-0".to_vec()));
+    q(&mut k, "CONFIG SET zset-max-listpack-entries 128");
+    assert_eq!(n(&mut k, "ZRANGESTORE copy big 0 -1"), 2);
+    assert_eq!(
+        q(&mut k, "OBJECT ENCODING copy"),
+        Value::BulkString(b"listpack".to_vec())
+    );
+    assert_eq!(q(&mut k, "ZSCORE copy b"), Value::BulkString(b"0".to_vec()));
 }

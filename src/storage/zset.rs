@@ -298,6 +298,16 @@ impl PartialEq for ZSet {
     }
 }
 
+/// A score as Redis's listpack keeps it: a whole number is stored as an integer
+/// (`double2ll`), so -0 comes back as 0 from a small set, and only from a small set.
+fn listpack_score(score: f64) -> f64 {
+    if score == 0.0 {
+        0.0
+    } else {
+        score
+    }
+}
+
 impl ZSet {
     pub fn new() -> ZSet {
         ZSet::default()
@@ -320,11 +330,10 @@ impl ZSet {
         let fits =
             items.len() <= l.zset_entries && items.iter().all(|(m, _)| m.len() <= l.zset_value);
         let mut v = Vec::with_capacity(items.len());
-        v.extend(
-            items
-                .into_iter()
-                .map(|(member, score)| Item { score, member }),
-        );
+        v.extend(items.into_iter().map(|(member, score)| Item {
+            score: if fits { listpack_score(score) } else { score },
+            member,
+        }));
         let mut z = ZSet {
             repr: Repr::Small(v),
             member_heap,
@@ -398,7 +407,15 @@ impl ZSet {
             self.member_heap -= m.heap_size();
         }
         let mut v = Vec::with_capacity(index.len);
-        v.extend(std::mem::take(&mut index.blocks).into_iter().flatten());
+        v.extend(
+            std::mem::take(&mut index.blocks)
+                .into_iter()
+                .flatten()
+                .map(|it| Item {
+                    score: listpack_score(it.score),
+                    ..it
+                }),
+        );
         self.repr = Repr::Small(v);
     }
 
@@ -418,6 +435,7 @@ impl ZSet {
     pub fn add(&mut self, member: &[u8], score: f64, l: &EncodingLimits) -> Option<f64> {
         debug_assert!(!score.is_nan());
         if let Repr::Small(v) = &mut self.repr {
+            let score = listpack_score(score);
             if let Some(i) = v.iter().position(|it| it.member.as_bytes() == member) {
                 let old = v[i].score;
                 if old != score {
