@@ -300,3 +300,30 @@ fn a_suspended_tenant_neither_publishes_nor_hears_its_keyspace_events() {
     );
     assert!(sub.ping::<String>().is_err());
 }
+
+#[test]
+fn a_blocked_resp3_subscriber_revoked_meanwhile_gets_none_of_what_was_queued_for_it() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let other = create_tenant(&mut admin, "a", &[]);
+    let (id, secret) = token(&mut admin, "a", &["ROLE", "readwrite"]);
+    let mut sub = srv.raw();
+    sub.request(format!("HELLO 3 AUTH a {secret}\r\n").as_bytes());
+    sub.request(b"SUBSCRIBE news\r\n");
+    sub.send(b"BLPOP wake 0\r\n");
+    let mut publisher = connect(&srv, "a", &other);
+    // Parked until the BLPOP wakes: the message waits in its outbox.
+    common::eventually("the subscriber is parked", || {
+        let list: String = cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
+        list.contains("cmd=blpop")
+    });
+    ok(&mut admin, cmd("TENANT.TOKEN.REVOKE").arg("a").arg(&id));
+    assert_eq!(publish(&mut publisher, "news", "SECRET"), 1);
+    let _: i64 = cmd("LPUSH")
+        .arg(&["wake", "x"])
+        .query(&mut publisher)
+        .unwrap();
+    let got = String::from_utf8_lossy(&sub.read_all()).to_string();
+    assert!(got.contains("NOAUTH"), "{got:?}");
+    assert!(!got.contains("SECRET"), "a revoked subscriber got {got:?}");
+}

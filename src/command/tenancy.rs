@@ -264,7 +264,12 @@ fn refresh_changed(server: &Server, session: &mut Session, now: u64) -> Result<(
         None => false,
     };
     if lost {
-        // Revoked (or expired): the connection is no longer authenticated.
+        // Revoked (or expired): the connection is no longer authenticated. A subscriber is
+        // closed after this reply, as Redis disconnects one whose permissions are taken away
+        // (unbinding also drops what was published to it meanwhile, unsent).
+        if session.subscribed() {
+            session.closing = true;
+        }
         session.unbind();
         session.authenticated = !server.auth_required();
         session.server_admin = session.authenticated;

@@ -166,6 +166,12 @@ impl Subscriber {
         }
     }
 
+    /// Drops messages queued and not yet written: when the connection leaves a namespace
+    /// (its token revoked, a login elsewhere), what was published there is no longer its own.
+    pub fn discard_queued(&self) {
+        self.outbox.lock().buf.clear();
+    }
+
     /// Records how many bytes the connection is writing now (0 when done), so a publisher
     /// counts them against the limit while a slow reader holds the write up.
     pub fn set_in_flight(&self, n: usize) {

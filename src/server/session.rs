@@ -423,6 +423,7 @@ impl Session {
         if let Some(p) = &mut self.pubsub {
             if p.namespace().is_some_and(|old| old != ns) {
                 p.leave_all();
+                p.sub.discard_queued();
             }
         }
     }
