@@ -454,3 +454,30 @@ fn global_tenant_names_are_refused_inside_multi() {
     );
     assert_eq!(q(&mut admin, &["EXISTS", "__tenant:ta:k"]), Value::Int(0));
 }
+
+/// A SUBSCRIBE queued in MULTI: its confirmation is its element of EXEC's reply, byte for
+/// byte as redis-server 7.0.15 writes it, in both protocols (the reply was once left out).
+#[test]
+fn subscribe_queued_in_multi_answers_inside_execs_reply() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    r.send(b"MULTI\r\nSUBSCRIBE ch\r\nSET k v\r\nEXEC\r\n");
+    let want: &[u8] =
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n+OK\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&r.read_n(want.len())),
+        String::from_utf8_lossy(want)
+    );
+    // Subscribed now: RESP2 rules apply.
+    let got = r.request(b"GET k\r\n");
+    assert!(got.starts_with(b"-ERR Can't execute 'get'"), "{got:?}");
+
+    let mut r3 = srv.raw();
+    r3.request(b"HELLO 3\r\n");
+    r3.send(b"MULTI\r\nSUBSCRIBE ch\r\nSET k v\r\nEXEC\r\nGET k\r\n");
+    let want: &[u8] = b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n>3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n+OK\r\n$1\r\nv\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&r3.read_n(want.len())),
+        String::from_utf8_lossy(want)
+    );
+}

@@ -99,7 +99,7 @@ pub fn block(
     let signal = ctx.session.block_signal.clone();
     signal.reset();
     for k in keys {
-        ks.watchers.register(k, &signal);
+        let _ = ks.watchers.register(k, &signal);
     }
     ctx.session.blocked = Some(Blocked {
         args: args::to_owned(args),

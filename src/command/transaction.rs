@@ -82,10 +82,21 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     let replies = queue
         .into_iter()
         .map(|(id, args)| {
-            if ctx.session.identity() == identity {
-                dispatch::run_queued(ctx.server, ctx.session, id, args)
-            } else {
-                Reply::Error(CmdError::NoAuth)
+            if ctx.session.identity() != identity {
+                return Reply::Error(CmdError::NoAuth);
+            }
+            let mark = ctx
+                .session
+                .pubsub
+                .as_ref()
+                .map_or(0, |p| p.sub.queued_len());
+            let reply = dispatch::run_queued(ctx.server, ctx.session, id, args);
+            // (UN)SUBSCRIBE answers with confirmations in the outbox: they are its element.
+            match ctx.session.pubsub.as_ref() {
+                Some(p) if std::mem::take(&mut ctx.session.no_reply) => {
+                    Reply::Encoded(p.sub.split_from(mark))
+                }
+                _ => reply,
             }
         })
         .collect();
@@ -102,18 +113,13 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let signal = ctx.session.watch_signal.clone();
     let mut t = ks.txn(ctx.now, &a[1..]);
     for key in &a[1..] {
-        let already = ctx
-            .session
-            .watched
-            .iter()
-            .any(|w| std::sync::Arc::ptr_eq(&w.keyspace, &ks) && w.key == key);
-        if already {
-            continue;
-        }
         let expire_at = t.peek(key).map_or(0, |e| e.expire_at);
         // Registered under the key's shard lock: no write can land between the look and the
-        // registration unseen.
-        ks.watchers.register(key, &signal);
+        // registration unseen. A key already watched is registered once: finding it there
+        // costs what its few watchers cost, not the connection's whole watch list.
+        if !ks.watchers.register(key, &signal) {
+            continue;
+        }
         ctx.session.watched.push(Watched {
             keyspace: ks.clone(),
             key: Bytes::copy_from_slice(key),

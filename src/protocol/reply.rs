@@ -48,6 +48,9 @@ pub enum Reply {
     Verbatim(Bytes),
     /// Out-of-band data (`>` in RESP3, an array in RESP2).
     Push(Vec<Reply>),
+    /// Frames already encoded in the connection's protocol: the confirmations a SUBSCRIBE
+    /// queued in MULTI writes, which stand in EXEC's reply where its reply would (as in Redis).
+    Encoded(Bytes),
 }
 
 /// Capacity of `Reply::ShortBulk` (covers every integer and inline-stored string).
@@ -250,6 +253,7 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
             (false, true) => out.put_slice(b":1\r\n"),
             (false, false) => out.put_slice(b":0\r\n"),
         },
+        Reply::Encoded(frames) => out.put_slice(frames),
         Reply::Verbatim(data) => {
             if r3 {
                 put_len(out, b'=', data.len() + 4);

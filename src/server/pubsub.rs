@@ -166,6 +166,18 @@ impl Subscriber {
         }
     }
 
+    /// Bytes queued and not yet written.
+    pub fn queued_len(&self) -> usize {
+        self.outbox.lock().buf.len()
+    }
+
+    /// Takes what was queued after the first `at` bytes (a command's confirmations).
+    pub fn split_from(&self, at: usize) -> Bytes {
+        let mut o = self.outbox.lock();
+        let at = at.min(o.buf.len());
+        o.buf.split_off(at).freeze()
+    }
+
     /// Drops messages queued and not yet written: when the connection leaves a namespace
     /// (its token revoked, a login elsewhere), what was published there is no longer its own.
     pub fn discard_queued(&self) {

@@ -77,17 +77,18 @@ impl Watchers {
     }
 
     /// Registers `signal` for `key` until the key is next touched.
-    pub fn register(&self, key: &[u8], signal: &Arc<Signal>) {
+    pub fn register(&self, key: &[u8], signal: &Arc<Signal>) -> bool {
         let mut map = self.map.lock();
         let list = map.entry(key.into()).or_default();
         list.retain(|w| w.strong_count() > 0);
-        if !list
+        let new = !list
             .iter()
-            .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(signal)))
-        {
+            .any(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(signal)));
+        if new {
             list.push(Arc::downgrade(signal));
         }
         self.keys.store(map.len(), Ordering::Relaxed);
+        new
     }
 
     /// Drops `signal`'s registration for `key` (UNWATCH, a blocked connection giving up).
