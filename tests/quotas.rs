@@ -936,3 +936,100 @@ fn a_tenants_queued_transactions_count_against_its_memory_limit() {
     let replies: Vec<String> = cmd("EXEC").query(c).unwrap();
     assert_eq!(replies, ["OK"]);
 }
+
+#[test]
+fn copy_counts_what_it_copies_where_it_lands() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &[
+            "KEYS",
+            "3",
+            "DATABASES",
+            "2",
+            "MEMORY",
+            "256kb",
+            "EVICTION",
+            "noeviction",
+        ],
+    );
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let _: () = cmd("SET")
+        .arg("big")
+        .arg(vec![b'x'; 150 * 1024])
+        .query(&mut t)
+        .unwrap();
+    for k in ["k1", "k2"] {
+        let _: () = cmd("SET").arg(k).arg("v").query(&mut t).unwrap();
+    }
+    // At the key limit, k1 exists here but not in database 1: the copy would make a key.
+    assert_eq!(
+        err_text(&mut t, cmd("COPY").arg(&["k2", "k1", "DB", "1"])),
+        "OOM tenant 'acme' reached its key limit (3)"
+    );
+    // A copy that adds no key but a 150 KB value past the memory limit.
+    assert_eq!(
+        err_text(&mut t, cmd("COPY").arg(&["big", "k1", "REPLACE"])),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    // Overwriting a same-size value fits.
+    let copied: i64 = cmd("COPY")
+        .arg(&["k2", "k1", "REPLACE"])
+        .query(&mut t)
+        .unwrap();
+    assert_eq!(copied, 1);
+    assert_eq!(common::tenant_info_int(&mut a, "acme", "keys"), 3);
+    assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 256 * 1024);
+}
+
+#[test]
+fn restore_is_admitted_on_what_the_payload_decodes_to() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    // A list of 100 000 empty strings: a small payload, megabytes once stored.
+    for chunk in 0..10 {
+        let _: i64 = cmd("RPUSH")
+            .arg("list")
+            .arg(vec![""; 10_000])
+            .query(&mut a)
+            .unwrap_or_else(|e| panic!("chunk {chunk}: {e}"));
+    }
+    let payload: Vec<u8> = cmd("DUMP").arg("list").query(&mut a).unwrap();
+    // The payload alone fits the limit; what it decodes to does not.
+    assert!(
+        payload.len() < 900 * 1024,
+        "payload {} bytes",
+        payload.len()
+    );
+    let s = tenant(&mut a, "acme", &["MEMORY", "1mb", "EVICTION", "noeviction"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    assert_eq!(
+        err_text(&mut t, cmd("RESTORE").arg("l").arg(0).arg(&payload)),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 1024 * 1024);
+}
+
+#[test]
+fn one_command_of_many_small_elements_is_admitted_on_what_they_cost_stored() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["MEMORY", "1mb", "EVICTION", "noeviction"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    // 100 000 members of ~6 bytes: 0.6 MB of arguments, several MB stored.
+    let members: Vec<String> = (0..100_000).map(|i| format!("m{i}")).collect();
+    assert_eq!(
+        err_text(&mut t, cmd("SADD").arg("s").arg(&members)),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    let fields: Vec<String> = (0..50_000)
+        .flat_map(|i| [format!("f{i}"), "v".into()])
+        .collect();
+    assert_eq!(
+        err_text(&mut t, cmd("HSET").arg("h").arg(&fields)),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 1024 * 1024);
+}

@@ -39,6 +39,13 @@ impl Ctx<'_> {
             .map_or(&self.session.store, |t| &t.data)
     }
 
+    /// The tenant whose data the command acts on (None: the global context's).
+    pub fn tenant(&self) -> Option<&Arc<Tenant>> {
+        self.resolved
+            .as_ref()
+            .or(self.session.tenant.as_ref().map(|b| &b.tenant))
+    }
+
     /// The databases this command may address (SELECT, COPY DB, MOVE).
     pub fn db_limit(&self) -> usize {
         match &self.resolved {
@@ -414,11 +421,7 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]], n
         .spec
         .has(flags::DENYOOM | flags::GROWS | flags::RENAMES)
     {
-        let tenant = ctx
-            .resolved
-            .as_ref()
-            .or(ctx.session.tenant.as_ref().map(|b| &b.tenant));
-        quota::settle(tenant, now);
+        quota::settle(ctx.tenant(), now);
     }
     let usec = ctx.session.clock.lap_us();
     let counters = &mut ctx.session.counters;

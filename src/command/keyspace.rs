@@ -3,12 +3,12 @@
 
 use super::dispatch::Ctx;
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
-use super::tenancy;
+use super::{quota, tenancy};
 use crate::config::params::NOTIFY_GENERIC;
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::dump::{self, DumpError};
 use crate::storage::keyspace::{Keyspace, Txn};
-use crate::storage::value::Entry;
+use crate::storage::value::{Entry, ENTRY_OVERHEAD};
 use crate::util::glob;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -208,6 +208,25 @@ fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         ));
     }
     let store = ctx.store().clone();
+    // What the copy adds, measured before any key is locked (quotas may evict): dispatch saw
+    // only the names, not the value or the database it lands in.
+    let size = |t: &mut Txn<'_>, k: &[u8]| t.peek(k).map(|e| e.value.heap_size() + k.len());
+    let (copied, replaced) = if target_db == ctx.session.db {
+        let mut t = store.db(target_db).txn(ctx.now, &a[1..3]);
+        (size(&mut t, src), size(&mut t, dst))
+    } else {
+        let (src_db, dst_db) = (store.db(ctx.session.db), store.db(target_db));
+        let (mut s, mut d) = two_dbs(src_db, dst_db, ctx.now, src, dst);
+        (size(&mut s, src), size(&mut d, dst))
+    };
+    let growth = copied.map(|c| match replaced {
+        Some(r) if replace => (0, c as i64 - r as i64),
+        Some(_) => (0, 0),
+        None => (1, (c + ENTRY_OVERHEAD) as i64),
+    });
+    if let Some((keys, bytes)) = growth {
+        quota::admit_growth(ctx.server, ctx.tenant(), keys, bytes, ctx.now)?;
+    }
     if target_db == ctx.session.db {
         let mut t = store.db(target_db).txn(ctx.now, &a[1..3]);
         let Some(e) = t.get(src).cloned() else {
@@ -581,6 +600,14 @@ fn restore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         i += 1;
     }
     let key = &a[1];
+    // Decoded before any key is locked: what the value holds, not the payload's bytes, is
+    // what the memory quota must admit (a few bytes can describe a long list of empty
+    // strings), and making room may evict. Its errors are reported in Redis's order below.
+    let decoded = dump::deserialize(a[3]);
+    if let Ok(v) = &decoded {
+        let bytes = (v.heap_size() + key.len() + ENTRY_OVERHEAD) as i64;
+        quota::admit_growth(ctx.server, ctx.tenant(), 0, bytes, ctx.now)?;
+    }
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     // Redis's order: options, then BUSYKEY, then the TTL, then the payload.
     if !replace && t.exists(key) {
@@ -590,7 +617,7 @@ fn restore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ttl < 0 {
         return Err(CmdError::err("ERR Invalid TTL value, must be >= 0"));
     }
-    let mut value = dump::deserialize(a[3]).map_err(|e| match e {
+    let mut value = decoded.map_err(|e| match e {
         DumpError::VersionOrChecksum => {
             CmdError::err("ERR DUMP payload version or checksum are wrong")
         }

@@ -325,11 +325,14 @@ fn admit_reserving(
     db: usize,
     now: u64,
 ) -> Result<Option<Reservation>, CmdError> {
+    reserve(&target(server, tenant), spec, args, nkeys, db, now).map(Some)
+}
+
+fn target<'a>(server: &'a Server, tenant: Option<&'a Arc<Tenant>>) -> Target<'a> {
     let (data, key_limit, mem_limit) = own_limits(server, tenant);
-    let tenant = tenant.map(|t| &**t);
-    let target = Target {
+    Target {
         data,
-        tenant,
+        tenant: tenant.map(|t| &**t),
         key_limit,
         mem_limit,
         server,
@@ -337,8 +340,37 @@ fn admit_reserving(
         server_bytes: &server.storage.bytes,
         max_bulk: server.params.proto_max_bulk_len().max(0) as usize,
         shared: server.workers > 1,
-    };
-    reserve(&target, spec, args, nkeys, db, now).map(Some)
+    }
+}
+
+/// For a command whose growth its arguments do not show (COPY's value and target database,
+/// RESTORE's decoded value), checked by the handler once it knows: `keys` new keys and `bytes`
+/// more memory in `tenant`'s data (or the global context's), evicting by the policy or refused
+/// as `admit` would. The handler must hold no key locks (eviction takes them).
+pub fn admit_growth(
+    server: &Server,
+    tenant: Option<&Arc<Tenant>>,
+    keys: usize,
+    bytes: i64,
+    now: u64,
+) -> Result<(), CmdError> {
+    let t = target(server, tenant);
+    let usage = &t.data.usage;
+    if t.key_limit > 0 && keys > 0 && usage.keys.load(Relaxed) + keys as i64 > t.key_limit as i64 {
+        return Err(t.refuse(Resource::Keys));
+    }
+    if bytes > 0 && (t.mem_limit > 0 || t.server_limit > 0) {
+        // Measured against what is stored; other commands' promises are theirs to keep.
+        let res = Reservation {
+            usage: None,
+            keys: 0,
+            bytes,
+        };
+        if t.over_memory(usage, &res, bytes).is_some() {
+            make_room(&t, &res, bytes, now)?;
+        }
+    }
+    Ok(())
 }
 
 /// What a write may add beyond its keys' table slots: its argument bytes, or what the command
@@ -357,10 +389,23 @@ fn payload_bytes(spec: &CommandSpec, args: &[&[u8]], max_bulk: usize) -> usize {
     }
 }
 
-/// What a write may add: its payload plus the per-key overhead of each key it names.
+/// What one argument that is not a key may cost beyond its bytes: its slot as an element of
+/// a collection (a set member's 24-byte slot and its share of the table, a list element's
+/// 16-byte slot, half of a hash's field-and-value pair). Without it one SADD of a million
+/// short members, admitted on its 6 MB of arguments, would store some 77 MB.
+const ELEMENT_OVERHEAD: usize = 48;
+
+/// What a write may add: its payload, the per-key overhead of each key it names, and the
+/// per-element overhead of its other arguments.
 fn needed_bytes(spec: &CommandSpec, args: &[&[u8]], max_bulk: usize, nkeys: usize) -> i64 {
     let payload = payload_bytes(spec, args, max_bulk);
-    i64::try_from(payload.saturating_add(ENTRY_OVERHEAD * nkeys)).unwrap_or(i64::MAX)
+    let elements = if spec.has(flags::RENAMES) {
+        0
+    } else {
+        args.len().saturating_sub(1 + nkeys)
+    };
+    let overhead = ENTRY_OVERHEAD * nkeys + ELEMENT_OVERHEAD * elements;
+    i64::try_from(payload.saturating_add(overhead)).unwrap_or(i64::MAX)
 }
 
 fn reserve(
