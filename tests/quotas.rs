@@ -606,7 +606,8 @@ fn volatile_ttl_evicts_only_keys_with_a_ttl(workers: usize) {
         .arg((0..300).map(|i| format!("tmp{i}")).collect::<Vec<_>>())
         .query(&mut t)
         .unwrap();
-    let big = vec![b'b'; 200 * 1024];
+    // Under the request limit (the memory limit), over what the five keys leave.
+    let big = vec![b'b'; 98 * 1024];
     common::expect_err(
         &mut t,
         cmd("SET").arg("big").arg(big),
@@ -892,7 +893,13 @@ fn renaming_to_a_longer_name_counts_against_the_memory_limit() {
     for k in ["k1", "k2"] {
         let _: () = cmd("SET").arg(k).arg("v").query(&mut t).unwrap();
     }
-    let huge = "n".repeat(300 * 1024);
+    let _: () = cmd("SET")
+        .arg("filler")
+        .arg(vec![b'f'; 100 * 1024])
+        .query(&mut t)
+        .unwrap();
+    // Under the request limit (the memory limit), over what the data leaves.
+    let huge = "n".repeat(200 * 1024);
     let oom = "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'";
     assert_eq!(err_text(&mut t, cmd("RENAME").arg("k1").arg(&huge)), oom);
     assert_eq!(err_text(&mut t, cmd("RENAMENX").arg("k1").arg(&huge)), oom);
@@ -1032,4 +1039,33 @@ fn one_command_of_many_small_elements_is_admitted_on_what_they_cost_stored() {
         "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
     );
     assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 1024 * 1024);
+}
+
+#[test]
+fn without_a_request_limit_a_tenants_requests_are_capped_at_its_memory_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["MEMORY", "256kb"]);
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    // A value that could never be stored is not buffered either.
+    assert_eq!(
+        err_text(&mut t, cmd("SET").arg("k").arg(vec![b'x'; 300 * 1024])),
+        "ERR max request size exceeded for tenant 'acme' (262144 bytes)"
+    );
+    // One under it, arriving over several reads, is taken; the connection stays usable.
+    let _: () = cmd("SET")
+        .arg("k")
+        .arg(vec![b'x'; 200 * 1024])
+        .query(&mut t)
+        .unwrap();
+    assert_eq!(common::get(&mut t, "k").map(|v| v.len()), Some(200 * 1024));
+    // An explicit limit still wins.
+    let _: () = cmd("TENANT.LIMITS.SET")
+        .arg(&["acme", "REQUEST", "1mb"])
+        .query(&mut a)
+        .unwrap();
+    assert_eq!(
+        err_text(&mut t, cmd("SET").arg("k2").arg(vec![b'x'; 300 * 1024])),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
 }

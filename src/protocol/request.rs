@@ -168,12 +168,15 @@ impl RequestParser {
                 }
                 Some((data_start, len)) => {
                     let end = data_start + len + 2;
-                    p.declared = p.declared.saturating_add(len as u64);
-                    if !p.discarding && limits.max_request > 0 && p.declared > limits.max_request {
+                    // Counted once the argument is taken: a payload arriving over several
+                    // reads has its header read again each time.
+                    let declared = p.declared.saturating_add(len as u64);
+                    if !p.discarding && limits.max_request > 0 && declared > limits.max_request {
                         p.discarding = true;
                         self.drop_ranges();
                     }
                     if p.discarding {
+                        p.declared = declared;
                         // Drop what was walked, then this argument's payload as it arrives.
                         p.seen += 1;
                         p.pos = 0;
@@ -193,6 +196,7 @@ impl RequestParser {
                         return Ok(Parsed::Incomplete);
                     }
                     self.ranges.push((data_start, data_start + len));
+                    p.declared = declared;
                     p.pos = end;
                     p.seen += 1;
                 }
@@ -643,6 +647,27 @@ mod tests {
         let mut a = Vec::new();
         p.args(&buf, &mut a);
         assert_eq!(a, [&b"PING"[..]]);
+    }
+
+    #[test]
+    fn a_request_under_the_limit_arriving_in_pieces_is_taken() {
+        let limits = Limits {
+            max_request: 110,
+            ..L
+        };
+        let mut p = RequestParser::default();
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100\r\n"[..]);
+        // The payload in ten reads: its header is read again each time, counted once.
+        for _ in 0..10 {
+            assert!(matches!(
+                p.next(&mut buf, limits).unwrap(),
+                Parsed::Incomplete
+            ));
+            buf.extend_from_slice(&[b'x'; 10]);
+        }
+        buf.extend_from_slice(b"\r\n");
+        assert!(matches!(p.next(&mut buf, limits).unwrap(), Parsed::Command));
+        assert_eq!(command_args(&p, &buf)[2].len(), 100);
     }
 
     fn command_args(p: &RequestParser, buf: &[u8]) -> Vec<Vec<u8>> {

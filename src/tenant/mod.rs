@@ -283,9 +283,15 @@ impl Tenant {
         )
     }
 
-    /// The largest request in bytes (0 = unlimited), lock-free for the framing layer.
+    /// The largest request in bytes (0 = unlimited), lock-free for the framing layer: the
+    /// explicit limit, or else the memory limit. A request larger than the tenant's whole
+    /// memory could never be stored, and each of its connections would otherwise buffer up
+    /// to the server's query-buffer limit (1 GB) of it.
     pub fn request_limit(&self) -> u64 {
-        self.request_limit.load(Relaxed)
+        match self.request_limit.load(Relaxed) {
+            0 => self.mem_limit.load(Relaxed),
+            explicit => explicit,
+        }
     }
 
     /// The ops/s limit (0 = unlimited), without taking the record lock.
