@@ -1069,3 +1069,49 @@ fn without_a_request_limit_a_tenants_requests_are_capped_at_its_memory_limit() {
         "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
     );
 }
+
+#[test]
+fn subscriptions_and_watched_keys_count_against_the_tenants_memory() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["MEMORY", "1mb", "OPS", "0"]);
+    let oom = "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'";
+    let names = |prefix: &str, batch: usize| -> Vec<String> {
+        (0..2000)
+            .map(|i| format!("{prefix}-{batch}-{i:0>44}"))
+            .collect()
+    };
+    // 2000 channels of 50 bytes hold some 400 KB: the third batch passes 1 MB. Raw, to read
+    // the 2000 confirmations or the refusal as they come.
+    let mut sub = srv.raw();
+    sub.request(format!("AUTH acme {s}\r\n").as_bytes());
+    let subscribe = |sub: &mut common::Raw, batch: usize| -> String {
+        let mut req = format!("*{}\r\n$9\r\nSUBSCRIBE\r\n", 2001);
+        for n in names("ch", batch) {
+            req.push_str(&format!("${}\r\n{n}\r\n", n.len()));
+        }
+        sub.send(req.as_bytes());
+        let first = String::from_utf8_lossy(&sub.read_reply()).to_string();
+        if !first.starts_with('-') {
+            for _ in 1..2000 {
+                sub.read_reply();
+            }
+        }
+        first
+    };
+    assert!(subscribe(&mut sub, 0).contains("subscribe"));
+    assert!(subscribe(&mut sub, 1).contains("subscribe"));
+    assert_eq!(subscribe(&mut sub, 2), format!("-{oom}\r\n"));
+    // Another connection of the tenant is refused too: the room is the tenant's.
+    let mut w = connect(&srv, "acme", &s).unwrap();
+    assert_eq!(err_text(&mut w, cmd("WATCH").arg(names("k", 0))), oom);
+    // Closing the subscriber gives the room back.
+    drop(sub);
+    common::eventually("the subscriber's bytes given back", || {
+        cmd("WATCH").arg(names("k", 0)).query::<()>(&mut w).is_ok()
+    });
+    let _: () = cmd("WATCH").arg(names("k", 1)).query(&mut w).unwrap();
+    assert_eq!(err_text(&mut w, cmd("WATCH").arg(names("k", 2))), oom);
+    let _: () = cmd("UNWATCH").query(&mut w).unwrap();
+    let _: () = cmd("WATCH").arg(names("k", 2)).query(&mut w).unwrap();
+}

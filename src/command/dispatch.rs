@@ -285,7 +285,7 @@ fn queue(server: &Server, session: &mut Session, id: usize, args: &[&[u8]]) -> R
     let multi = session.multi.as_mut().expect("queueing inside MULTI");
     let refusal = match (refusal, &session.tenant) {
         (None, Some(b)) => {
-            quota::charge_queued(&b.tenant, &mut multi.charge, quota::queued_size(args)).err()
+            quota::charge_held(&b.tenant, &mut multi.charge, quota::queued_size(args)).err()
         }
         (refusal, _) => refusal,
     };

@@ -48,6 +48,7 @@ fn subscriptions<'s>(ctx: &'s mut Ctx<'_>) -> &'s mut Subscriptions {
 }
 
 fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[&[u8]]) -> Result<Reply, CmdError> {
+    ctx.session.admit_state(Subscriptions::cost(names))?;
     let ns = ctx.session.namespace().to_string();
     subscriptions(ctx).subscribe(&ns, kind, names);
     ctx.session.no_reply = true;

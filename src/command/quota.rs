@@ -85,18 +85,39 @@ impl Drop for Reservation {
     }
 }
 
-/// The bytes a transaction being queued holds for its tenant, given back when the queue goes
-/// (EXEC, DISCARD, the connection closing). A queue is held in server memory like data, so a
-/// tenant's queues together may not pass what its memory limit leaves free: otherwise forty
-/// connections queueing 5 MB SETs each would hold 200 MB beyond a 10 MB limit.
-pub struct QueuedCharge {
+/// Bytes a connection holds for its tenant outside the tenant's data (a MULTI queue; its
+/// subscriptions and WATCHed keys), given back when dropped. They live in server memory like
+/// data, so the tenant's data and everything its connections hold may not pass its memory
+/// limit together: otherwise forty connections queueing 5 MB SETs each would hold 200 MB
+/// beyond a 10 MB limit, or ten holding 200 000 subscriptions a gigabyte.
+pub struct HeldCharge {
     tenant: Arc<Tenant>,
     bytes: i64,
 }
 
-impl Drop for QueuedCharge {
+impl HeldCharge {
+    /// Sets the charge to `bytes`, what the connection now holds (never refused: a charge
+    /// that grows was admitted by `charge_held` first).
+    pub fn set(&mut self, bytes: i64) {
+        self.tenant
+            .held_bytes
+            .fetch_add(bytes - self.bytes, Relaxed);
+        self.bytes = bytes;
+    }
+
+    pub fn bytes(&self) -> i64 {
+        self.bytes
+    }
+
+    /// Whether the charge is `tenant`'s.
+    pub fn is_for(&self, tenant: &Arc<Tenant>) -> bool {
+        Arc::ptr_eq(&self.tenant, tenant)
+    }
+}
+
+impl Drop for HeldCharge {
     fn drop(&mut self) {
-        self.tenant.queued_bytes.fetch_sub(self.bytes, Relaxed);
+        self.tenant.held_bytes.fetch_sub(self.bytes, Relaxed);
     }
 }
 
@@ -106,24 +127,25 @@ pub fn queued_size(args: &[&[u8]]) -> i64 {
     args.iter().map(|a| a.len() + PER_ARG).sum::<usize>() as i64
 }
 
-/// Charges `bytes` of a queued command to `tenant`'s memory: refused with the tenant's OOM
-/// error when its data and every queue of its connections would pass its memory limit.
-pub fn charge_queued(
+/// Charges `bytes` more to `tenant`'s memory on `charge` (made on first use): refused with the
+/// tenant's OOM error when its data and everything its connections hold would pass its limit.
+pub fn charge_held(
     tenant: &Arc<Tenant>,
-    charge: &mut Option<QueuedCharge>,
+    charge: &mut Option<HeldCharge>,
     bytes: i64,
 ) -> Result<(), CmdError> {
     let (_, mem_limit) = tenant.quota_limits();
-    let queued = tenant.queued_bytes.fetch_add(bytes, Relaxed) + bytes;
-    if mem_limit > 0 && tenant.data.usage.bytes.load(Relaxed) + queued > mem_limit as i64 {
-        tenant.queued_bytes.fetch_sub(bytes, Relaxed);
+    let held = tenant.held_bytes.fetch_add(bytes, Relaxed) + bytes;
+    if mem_limit > 0 && bytes > 0 && tenant.data.usage.bytes.load(Relaxed) + held > mem_limit as i64
+    {
+        tenant.held_bytes.fetch_sub(bytes, Relaxed);
         tenant.rejections.count(Resource::Memory);
         return Err(tenant_oom(tenant));
     }
     match charge {
-        Some(c) => c.bytes += bytes,
-        None => {
-            *charge = Some(QueuedCharge {
+        Some(c) if Arc::ptr_eq(&c.tenant, tenant) => c.bytes += bytes,
+        _ => {
+            *charge = Some(HeldCharge {
                 tenant: tenant.clone(),
                 bytes,
             })

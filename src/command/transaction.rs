@@ -29,6 +29,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, T, &[], unwatch, "Forgets about watched keys of a transaction.", "2.2.0", G, "O(1)"),
 ];
 
+/// What one WATCHed key costs beyond its name's two copies: the connection's entry and the
+/// keyspace's watcher slot.
+const WATCH_OVERHEAD: usize = 96;
+
 /// MULTI
 fn multi(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.multi.is_some() {
@@ -109,6 +113,10 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     if ctx.session.multi.is_some() {
         return Err(CmdError::err("ERR WATCH inside MULTI is not allowed"));
     }
+    // A watched key's name is held for the connection (and by the keyspace's watchers).
+    let cost = |k: &[u8]| 2 * k.len() + WATCH_OVERHEAD;
+    ctx.session
+        .admit_state(a[1..].iter().map(|k| cost(k)).sum())?;
     let ks = ctx.db().clone();
     let signal = ctx.session.watch_signal.clone();
     let mut t = ks.txn(ctx.now, &a[1..]);
@@ -120,6 +128,7 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         if !ks.watchers.register(key, &signal) {
             continue;
         }
+        ctx.session.add_watched_bytes(cost(key));
         ctx.session.watched.push(Watched {
             keyspace: ks.clone(),
             key: Bytes::copy_from_slice(key),

@@ -357,9 +357,29 @@ pub struct Subscriptions {
     ns: Arc<str>,
     channels: IndexSet<Bytes, foldhash::fast::RandomState>,
     patterns: IndexSet<Bytes, foldhash::fast::RandomState>,
+    /// What the subscriptions hold in server memory (see `held_bytes`).
+    held: usize,
+}
+
+/// What one subscription costs beyond its name's two copies (the connection's set and the
+/// hub's map): their slots and the hub's entry for the connection.
+const SUBSCRIPTION_OVERHEAD: usize = 96;
+
+fn subscription_size(name: &[u8]) -> usize {
+    2 * name.len() + SUBSCRIPTION_OVERHEAD
 }
 
 impl Subscriptions {
+    /// What subscribing to `names` may add to `held_bytes`.
+    pub fn cost(names: &[&[u8]]) -> usize {
+        names.iter().map(|n| subscription_size(n)).sum()
+    }
+
+    /// Server memory the subscriptions hold, charged to the tenant's memory limit.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
     pub fn new(hub: Arc<Hub>, client: Arc<ClientHandle>, resp3: bool) -> Subscriptions {
         Subscriptions {
             hub,
@@ -367,6 +387,7 @@ impl Subscriptions {
             ns: Arc::from(""),
             channels: Default::default(),
             patterns: Default::default(),
+            held: 0,
         }
     }
 
@@ -411,6 +432,7 @@ impl Subscriptions {
         let id = self.sub.client.id;
         for name in names {
             if self.set(kind).insert(Bytes::copy_from_slice(name)) {
+                self.held += subscription_size(name);
                 let map = match kind {
                     Kind::Channel => &mut space.channels,
                     Kind::Pattern => &mut space.patterns,
@@ -444,6 +466,7 @@ impl Subscriptions {
         let mut spaces = hub.spaces.write();
         for &name in names {
             if self.set(kind).shift_remove(name) {
+                self.held -= subscription_size(name);
                 remove(&hub, &mut spaces, &self.ns, kind, name, self.sub.client.id);
             }
             self.sub.confirm(kind.names().1, Some(name), self.count());
@@ -456,6 +479,7 @@ impl Subscriptions {
         if self.count() == 0 {
             return;
         }
+        self.held = 0;
         let mut spaces = self.hub.spaces.write();
         let id = self.sub.client.id;
         for (kind, set) in [

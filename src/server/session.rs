@@ -169,7 +169,7 @@ pub struct Multi {
     /// A command was refused while queueing: EXEC will answer EXECABORT.
     pub aborted: bool,
     /// The queue's bytes, charged to the tenant's memory while it is held.
-    pub charge: Option<crate::command::quota::QueuedCharge>,
+    pub charge: Option<crate::command::quota::HeldCharge>,
 }
 
 /// A connection parked by a blocking command (see `command::blocking`).
@@ -241,6 +241,10 @@ pub struct Session {
     pub in_exec: bool,
     /// Counts changes of the connection's binding (see `identity`).
     generation: u64,
+    /// What its subscriptions and WATCHed keys hold, charged to its tenant's memory.
+    state_charge: Option<crate::command::quota::HeldCharge>,
+    /// Server memory the WATCHed keys hold.
+    watched_bytes: usize,
     /// Parked by a blocking command, and the signal its keys fire.
     pub blocked: Option<Blocked>,
     /// Running a parked command again after a wake-up. A key it waits on that now holds
@@ -393,6 +397,8 @@ impl Session {
             gate: None,
             in_exec: false,
             generation: 0,
+            state_charge: None,
+            watched_bytes: 0,
             rewoken: false,
             recent_command: Default::default(),
             query: (0, 0),
@@ -501,6 +507,39 @@ impl Session {
             self.set_db(0);
             *self.handle.tenant.lock() = None;
             *self.handle.user.lock() = self.admin_user.clone();
+        }
+    }
+
+    /// Admits `more` bytes of connection state (subscriptions, WATCHed keys) against the
+    /// tenant's memory limit, charging them until `settle_state_charge` measures again.
+    pub fn admit_state(&mut self, more: usize) -> Result<(), crate::protocol::CmdError> {
+        match &self.tenant {
+            Some(b) => {
+                crate::command::quota::charge_held(&b.tenant, &mut self.state_charge, more as i64)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Records a WATCHed key's memory (the key was admitted by `admit_state`).
+    pub fn add_watched_bytes(&mut self, n: usize) {
+        self.watched_bytes += n;
+    }
+
+    /// Brings the tenant's charge for this connection's state to what it holds now: once per
+    /// batch, so unsubscribing, UNWATCH, EXEC and rebinding give their bytes back.
+    pub fn settle_state_charge(&mut self) {
+        let Some(c) = &mut self.state_charge else {
+            return;
+        };
+        let bound = self.tenant.as_ref().is_some_and(|b| c.is_for(&b.tenant));
+        if !bound {
+            self.state_charge = None;
+            return;
+        }
+        let held = self.watched_bytes + self.pubsub.as_ref().map_or(0, |p| p.held_bytes());
+        if held as i64 != c.bytes() {
+            c.set(held as i64);
         }
     }
 
@@ -636,6 +675,7 @@ impl Session {
         for w in self.watched.drain(..) {
             w.keyspace.watchers.unregister(&w.key, &self.watch_signal);
         }
+        self.watched_bytes = 0;
         self.watch_signal.reset();
     }
 

@@ -199,8 +199,9 @@ pub struct Tenant {
     pub meter: quota::OpsMeter,
     pub rejections: quota::Rejections,
     pub warnings: quota::Warnings,
-    /// Argument bytes its connections hold queued in MULTI (see `command::quota::QueuedCharge`).
-    pub queued_bytes: AtomicI64,
+    /// Bytes its connections hold outside its data: MULTI queues, subscriptions, WATCHed
+    /// keys (see `command::quota::HeldCharge`).
+    pub held_bytes: AtomicI64,
 }
 
 impl fmt::Debug for Tenant {
@@ -227,7 +228,7 @@ impl Tenant {
             meter: Default::default(),
             rejections: Default::default(),
             warnings: Default::default(),
-            queued_bytes: AtomicI64::new(0),
+            held_bytes: AtomicI64::new(0),
             id: record.id.clone(),
             data,
             record: RwLock::new(record),
