@@ -327,3 +327,27 @@ fn a_blocked_resp3_subscriber_revoked_meanwhile_gets_none_of_what_was_queued_for
     assert!(got.contains("NOAUTH"), "{got:?}");
     assert!(!got.contains("SECRET"), "a revoked subscriber got {got:?}");
 }
+
+#[test]
+fn deleting_a_tenant_closes_the_admin_connections_working_inside_it() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    create_tenant(&mut admin, "gamma", &[]);
+    let mut inside = srv.client();
+    ok(&mut inside, cmd("TENANT.USE").arg("gamma"));
+    let confirmed: Value = cmd("SUBSCRIBE").arg("news").query(&mut inside).unwrap();
+    assert!(format!("{confirmed:?}").contains("subscribe"), "{confirmed:?}");
+    ok(&mut admin, cmd("TENANT.DELETE").arg(&["gamma", "FORCE"]));
+    let secret = create_tenant(&mut admin, "gamma", &[]);
+    let mut fresh = connect(&srv, "gamma", &secret);
+    // The new gamma inherits nobody's subscriptions.
+    common::eventually("the old subscriber is gone", || {
+        let n: Vec<Value> = cmd("PUBSUB")
+            .arg(&["NUMSUB", "news"])
+            .query(&mut fresh)
+            .unwrap();
+        n[1] == Value::Int(0)
+    });
+    assert_eq!(publish(&mut fresh, "news", "hello"), 0);
+    assert!(cmd("PING").query::<String>(&mut inside).is_err(), "still open");
+}

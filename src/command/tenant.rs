@@ -133,7 +133,8 @@ fn update(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 fn kill_connections(ctx: &mut Ctx<'_>, t: &Tenant) {
     let me = ctx.session.id();
     for c in ctx.server.clients.iter() {
-        if c.id != me && c.tenant.lock().as_deref() == Some(t.id.as_str()) {
+        let id = Some(t.id.as_str());
+        if c.id != me && (c.tenant.lock().as_deref() == id || c.inside.lock().as_deref() == id) {
             c.kill();
         }
     }

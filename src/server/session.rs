@@ -32,6 +32,9 @@ pub struct ClientHandle {
     pub user: Mutex<String>,
     /// The tenant this connection is bound to (CLIENT LIST / KILL scope), if any.
     pub tenant: Mutex<Option<String>>,
+    /// The tenant an admin's connection works inside (TENANT.USE), if any: not one of the
+    /// tenant's own connections, but closed with them when the tenant is deleted.
+    pub inside: Mutex<Option<String>>,
     pub killed: AtomicBool,
     pub kill_signal: Notify,
     /// What CLIENT LIST shows of the connection's state, published once per batch.
@@ -116,6 +119,7 @@ impl ClientHandle {
             lib_ver: Mutex::new(None),
             user: Mutex::new("default".to_string()),
             tenant: Mutex::new(None),
+            inside: Mutex::new(None),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
             state: ClientState::default(),
@@ -474,14 +478,17 @@ impl Session {
                     tenant,
                 }
             }
-            None => Bound {
-                role: Role::Admin,
-                token: None,
-                expires_at: 0,
-                epoch: tenant.epoch(),
-                counted: true,
-                tenant,
-            },
+            None => {
+                *self.handle.inside.lock() = Some(tenant.id.clone());
+                Bound {
+                    role: Role::Admin,
+                    token: None,
+                    expires_at: 0,
+                    epoch: tenant.epoch(),
+                    counted: true,
+                    tenant,
+                }
+            }
         };
         self.tenant = Some(bound);
         self.leave_foreign_subscriptions();
@@ -506,6 +513,7 @@ impl Session {
             self.store = self.global.clone();
             self.set_db(0);
             *self.handle.tenant.lock() = None;
+            *self.handle.inside.lock() = None;
             *self.handle.user.lock() = self.admin_user.clone();
         }
     }
