@@ -336,7 +336,10 @@ fn deleting_a_tenant_closes_the_admin_connections_working_inside_it() {
     let mut inside = srv.client();
     ok(&mut inside, cmd("TENANT.USE").arg("gamma"));
     let confirmed: Value = cmd("SUBSCRIBE").arg("news").query(&mut inside).unwrap();
-    assert!(format!("{confirmed:?}").contains("subscribe"), "{confirmed:?}");
+    assert!(
+        format!("{confirmed:?}").contains("subscribe"),
+        "{confirmed:?}"
+    );
     ok(&mut admin, cmd("TENANT.DELETE").arg(&["gamma", "FORCE"]));
     let secret = create_tenant(&mut admin, "gamma", &[]);
     let mut fresh = connect(&srv, "gamma", &secret);
@@ -349,5 +352,8 @@ fn deleting_a_tenant_closes_the_admin_connections_working_inside_it() {
         n[1] == Value::Int(0)
     });
     assert_eq!(publish(&mut fresh, "news", "hello"), 0);
-    assert!(cmd("PING").query::<String>(&mut inside).is_err(), "still open");
+    assert!(
+        cmd("PING").query::<String>(&mut inside).is_err(),
+        "still open"
+    );
 }

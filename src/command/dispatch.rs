@@ -417,11 +417,14 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]], n
         resolved,
     };
     let reply = handler(&mut ctx, args).unwrap_or_else(Reply::Error);
-    if entry
-        .spec
-        .has(flags::DENYOOM | flags::GROWS | flags::RENAMES)
+    // A tenant's own connections settle its memory once per batch (`Session::settle_memory`);
+    // an admin writing by global names does here.
+    if ctx.resolved.is_some()
+        && entry
+            .spec
+            .has(flags::DENYOOM | flags::GROWS | flags::RENAMES)
     {
-        quota::settle(ctx.tenant(), now);
+        quota::settle(ctx.resolved.as_ref(), now);
     }
     let usec = ctx.session.clock.lap_us();
     let counters = &mut ctx.session.counters;

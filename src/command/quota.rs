@@ -288,10 +288,10 @@ pub fn admit(
     admit_reserving(server, tenant, spec, args, nkeys, db, now)
 }
 
-/// After a write into a tenant's data under an evicting policy: a key's estimate carries its
-/// average share of a table, not a doubling, so a table that doubled under the write can leave
+/// After writes into a tenant's data under an evicting policy: a key's estimate carries its
+/// average share of a table, not a doubling, so a table that doubled under a write can leave
 /// the data a little past the limit. Evicts back under it at once, so the tenant's limit holds
-/// between commands (under `noeviction` the next write is refused instead).
+/// between batches of commands (under `noeviction` the next write is refused instead).
 #[inline]
 pub fn settle(tenant: Option<&Arc<Tenant>>, now: u64) {
     let Some(t) = tenant else {

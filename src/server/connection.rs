@@ -154,6 +154,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             tenancy::pace_admitted(&mut session);
             session.pipelining = session.counters.commands > 1 || !inbuf.is_empty();
             session.flush_counters(server);
+            session.settle_memory();
             session.settle_state_charge();
             session.publish_state();
             if grown && inbuf.is_empty() && parser.is_idle() {

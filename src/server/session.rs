@@ -534,6 +534,14 @@ impl Session {
         self.watched_bytes += n;
     }
 
+    /// Brings the tenant back under its memory limit if this batch's writes left it above (a
+    /// table that doubled under a write; see `quota::settle`): once per batch, not per write.
+    pub fn settle_memory(&self) {
+        if let Some(b) = &self.tenant {
+            crate::command::quota::settle(Some(&b.tenant), self.clock.now_ms());
+        }
+    }
+
     /// Brings the tenant's charge for this connection's state to what it holds now: once per
     /// batch, so unsubscribing, UNWATCH, EXEC and rebinding give their bytes back.
     pub fn settle_state_charge(&mut self) {
