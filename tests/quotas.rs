@@ -1102,6 +1102,10 @@ fn subscriptions_and_watched_keys_count_against_the_tenants_memory() {
     assert!(subscribe(&mut sub, 0).contains("subscribe"));
     assert!(subscribe(&mut sub, 1).contains("subscribe"));
     assert_eq!(subscribe(&mut sub, 2), format!("-{oom}\r\n"));
+    // TENANT.INFO shows what the connections hold: two batches, each name twice plus 96.
+    let batch: usize = names("ch", 0).iter().map(|n| 2 * n.len() + 96).sum();
+    let held = common::tenant_info_int(&mut a, "acme", "memory_held");
+    assert_eq!(held, 2 * batch as i64, "memory_held");
     // Another connection of the tenant is refused too: the room is the tenant's.
     let mut w = connect(&srv, "acme", &s).unwrap();
     assert_eq!(err_text(&mut w, cmd("WATCH").arg(names("k", 0))), oom);
@@ -1114,4 +1118,9 @@ fn subscriptions_and_watched_keys_count_against_the_tenants_memory() {
     assert_eq!(err_text(&mut w, cmd("WATCH").arg(names("k", 2))), oom);
     let _: () = cmd("UNWATCH").query(&mut w).unwrap();
     let _: () = cmd("WATCH").arg(names("k", 2)).query(&mut w).unwrap();
+    // Closing the last connection gives everything back.
+    drop(w);
+    common::eventually("memory_held back to 0", || {
+        common::tenant_info_int(&mut a, "acme", "memory_held") == 0
+    });
 }

@@ -223,6 +223,9 @@ fn info_map(t: &Arc<Tenant>) -> Reply {
             Reply::Int(t.data.usage.bytes.load(Relaxed).max(0)),
         ),
         ("memory_limit", Reply::Int(l.memory as i64)),
+        // What its connections hold outside its data (MULTI queues, subscriptions, WATCHed
+        // keys), counted against the same limit.
+        ("memory_held", Reply::Int(t.held_bytes.load(Relaxed).max(0))),
         ("keys", Reply::Int(keys)),
         ("key_limit", Reply::Int(l.keys as i64)),
         ("ops_limit", Reply::Int(l.ops as i64)),
