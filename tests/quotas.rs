@@ -1023,10 +1023,14 @@ fn restore_is_admitted_on_what_the_payload_decodes_to() {
 fn one_command_of_many_small_elements_is_admitted_on_what_they_cost_stored() {
     let srv = TestServer::start();
     let mut a = admin(&srv);
-    let s = tenant(&mut a, "acme", &["MEMORY", "1mb", "EVICTION", "noeviction"]);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["MEMORY", "1mb", "EVICTION", "noeviction", "REQUEST", "4mb"],
+    );
     let mut t = connect(&srv, "acme", &s).unwrap();
-    // 100 000 members of ~6 bytes: 0.6 MB of arguments, several MB stored.
-    let members: Vec<String> = (0..100_000).map(|i| format!("m{i}")).collect();
+    // 30 000 members of ~6 bytes: under the request limit, more than 1 MB once stored.
+    let members: Vec<String> = (0..30_000).map(|i| format!("m{i}")).collect();
     assert_eq!(
         err_text(&mut t, cmd("SADD").arg("s").arg(&members)),
         "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
@@ -1123,4 +1127,117 @@ fn subscriptions_and_watched_keys_count_against_the_tenants_memory() {
     common::eventually("memory_held back to 0", || {
         common::tenant_info_int(&mut a, "acme", "memory_held") == 0
     });
+}
+
+/// A raw connection logged in as `id`.
+fn raw_as(srv: &TestServer, id: &str, secret: &str) -> common::Raw {
+    let mut r = srv.raw();
+    assert_eq!(
+        r.request(format!("AUTH {id} {secret}\r\n").as_bytes()),
+        b"+OK\r\n"
+    );
+    r
+}
+
+/// A RESP request of `args`.
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+#[test]
+fn data_and_what_connections_hold_share_the_memory_limit() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["MEMORY", "100000", "OPS", "0"]);
+    // 100 channels of 400 bytes: 100 x (2 x 400 + 96) = 89 600 bytes held.
+    let mut sub = raw_as(&srv, "acme", &s);
+    let names: Vec<String> = (0..100).map(|i| format!("{i:0>400}")).collect();
+    let mut req = vec!["SUBSCRIBE"];
+    req.extend(names.iter().map(String::as_str));
+    sub.send(&resp(&req));
+    for _ in 0..100 {
+        sub.read_reply();
+    }
+    assert_eq!(
+        common::tenant_info_int(&mut a, "acme", "memory_held"),
+        89_600
+    );
+    // A 20 KB write fits the limit alone, not beside what is held.
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    assert_eq!(
+        err_text(&mut t, cmd("SET").arg("k").arg(vec![b'x'; 20_000])),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    let _: () = cmd("SET")
+        .arg("k")
+        .arg(vec![b'x'; 5_000])
+        .query(&mut t)
+        .unwrap();
+}
+
+#[test]
+fn subscribing_again_to_the_same_channel_costs_nothing_more() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["MEMORY", "100000", "OPS", "0"]);
+    let mut sub = raw_as(&srv, "acme", &s);
+    let name = "c".repeat(1006);
+    // Sixty times in one batch: one subscription held, sixty confirmations, no refusal.
+    let one = resp(&["SUBSCRIBE", &name]);
+    sub.send(&one.repeat(60));
+    for i in 0..60 {
+        let r = sub.read_reply();
+        assert!(
+            !r.starts_with(b"-"),
+            "SUBSCRIBE {i}: {}",
+            String::from_utf8_lossy(&r)
+        );
+    }
+    assert_eq!(
+        common::tenant_info_int(&mut a, "acme", "memory_held"),
+        2 * 1006 + 96
+    );
+}
+
+#[test]
+fn watched_keys_are_left_behind_when_the_connection_moves_to_another_tenant() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let sa = tenant(&mut a, "ta", &["MEMORY", "200000", "OPS", "0"]);
+    let sb = tenant(&mut a, "tb", &["MEMORY", "200000", "OPS", "0"]);
+    let mut c = raw_as(&srv, "ta", &sa);
+    let keys: Vec<String> = (0..500).map(|i| format!("{i:0>110}")).collect();
+    let mut req = vec!["WATCH"];
+    req.extend(keys.iter().map(String::as_str));
+    assert_eq!(c.request(&resp(&req)), b"+OK\r\n");
+    assert_eq!(
+        common::tenant_info_int(&mut a, "ta", "memory_held"),
+        500 * (220 + 96)
+    );
+    assert_eq!(
+        c.request(format!("AUTH tb {sb}\r\n").as_bytes()),
+        b"+OK\r\n"
+    );
+    c.request(&resp(&["SUBSCRIBE", "x"]));
+    // ta's watches are gone with the move, and tb holds only its own subscription.
+    common::eventually("ta's watches given back", || {
+        common::tenant_info_int(&mut a, "ta", "memory_held") == 0
+    });
+    assert_eq!(common::tenant_info_int(&mut a, "tb", "memory_held"), 2 + 96);
+}
+
+#[test]
+fn a_suspended_tenants_connection_that_left_its_channels_stays_open() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(&mut a, "acme", &["OPS", "0"]);
+    let mut c = raw_as(&srv, "acme", &s);
+    c.request(&resp(&["UNSUBSCRIBE"]));
+    let _: () = cmd("TENANT.SUSPEND").arg("acme").query(&mut a).unwrap();
+    assert_eq!(c.request(b"PING\r\n"), b"+PONG\r\n");
+    assert_eq!(c.request(b"PING\r\n"), b"+PONG\r\n");
 }

@@ -48,9 +48,11 @@ fn subscriptions<'s>(ctx: &'s mut Ctx<'_>) -> &'s mut Subscriptions {
 }
 
 fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind, names: &[&[u8]]) -> Result<Reply, CmdError> {
-    ctx.session.admit_state(Subscriptions::cost(names))?;
+    let cost = Subscriptions::cost(ctx.session.pubsub.as_deref(), kind, names);
+    ctx.session.admit_state(cost)?;
     let ns = ctx.session.namespace().to_string();
     subscriptions(ctx).subscribe(&ns, kind, names);
+    ctx.session.settle_state_charge();
     ctx.session.no_reply = true;
     Ok(Reply::Ok)
 }

@@ -201,8 +201,9 @@ impl Target<'_> {
     }
 
     fn over_memory(&self, usage: &Usage, res: &Reservation, needed: i64) -> Option<Over> {
+        let held = self.tenant.map_or(0, |t| t.held_bytes.load(Relaxed));
         if self.mem_limit > 0
-            && usage.bytes.load(Relaxed) + res.bytes_in_flight(usage) > self.mem_limit as i64
+            && usage.bytes.load(Relaxed) + held + res.bytes_in_flight(usage) > self.mem_limit as i64
         {
             return Some(Over::Own);
         }
@@ -277,7 +278,7 @@ pub fn admit(
             let max_bulk = server.params.proto_max_bulk_len().max(0) as usize;
             let needed = needed_bytes(spec, args, max_bulk, nkeys);
             let own = mem_limit == 0
-                || usage.bytes.load(Relaxed).saturating_add(needed) <= mem_limit as i64;
+                || usage.bytes.load(Relaxed) + held(tenant) + needed <= mem_limit as i64;
             let all = server_limit == 0
                 || server.storage.bytes.total().saturating_add(needed) <= server_limit as i64;
             if own && all {
@@ -317,6 +318,12 @@ fn evict_to_limit(t: &Tenant, limit: i64, now: u64) {
     {
         evicted += 1;
     }
+}
+
+/// What `tenant`'s connections hold outside its data (`HeldCharge`): data and held bytes
+/// share the memory limit.
+fn held(tenant: Option<&Arc<Tenant>>) -> i64 {
+    tenant.map_or(0, |t| t.held_bytes.load(Relaxed).max(0))
 }
 
 /// The data a write goes to and its own key and memory limits (0 = none): the global
@@ -492,7 +499,9 @@ fn make_room(t: &Target<'_>, res: &Reservation, needed: i64, now: u64) -> Result
     let usage = &t.data.usage;
     // A write bigger than the whole limit can never fit: refuse it before evicting anything,
     // rather than empty the data and refuse it anyway.
-    if t.mem_limit > 0 && needed > t.mem_limit as i64 {
+    // What the tenant's connections hold is never evicted for: the write must fit beside it.
+    let held = t.tenant.map_or(0, |t| t.held_bytes.load(Relaxed).max(0));
+    if t.mem_limit > 0 && needed + held > t.mem_limit as i64 {
         return Err(t.refuse(Resource::Memory));
     }
     if t.server_limit > 0 && needed > t.server_limit as i64 {

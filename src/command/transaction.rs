@@ -136,6 +136,8 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         });
     }
     drop(t);
+    // Keys already watched were admitted again above: charge what is held.
+    ctx.session.settle_state_charge();
     Ok(Reply::Ok)
 }
 

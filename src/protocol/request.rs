@@ -23,6 +23,11 @@ pub const INLINE_MAX: usize = 64 * 1024;
 const UNAUTH_MAX_MULTIBULK: i64 = 10;
 const UNAUTH_MAX_BULK: i64 = 16 * 1024;
 
+/// What each argument counts toward a request's size beyond its bytes: what the server keeps
+/// for it while the request is read (its place in the argument list). A request of millions
+/// of empty arguments is large, whatever its payload.
+pub const ARG_COST: u64 = 16;
+
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// `proto-max-bulk-len`
@@ -86,7 +91,7 @@ struct Pending {
     pos: usize,
     /// Bytes the buffer must hold before the next step can progress.
     need: usize,
-    /// Sum of the argument lengths declared so far.
+    /// Sum of the argument lengths declared so far, each plus `ARG_COST`.
     declared: u64,
     /// Over `max_request`: the rest of the request is walked and dropped, not kept.
     discarding: bool,
@@ -170,7 +175,7 @@ impl RequestParser {
                     let end = data_start + len + 2;
                     // Counted once the argument is taken: a payload arriving over several
                     // reads has its header read again each time.
-                    let declared = p.declared.saturating_add(len as u64);
+                    let declared = p.declared.saturating_add(len as u64 + ARG_COST);
                     if !p.discarding && limits.max_request > 0 && declared > limits.max_request {
                         p.discarding = true;
                         self.drop_ranges();
@@ -623,8 +628,9 @@ mod tests {
 
     #[test]
     fn oversized_request_is_dropped_without_buffering_and_the_stream_stays_in_sync() {
+        // SET and k fit (36 with their costs); the 100-byte value does not.
         let limits = Limits {
-            max_request: 10,
+            max_request: 50,
             ..L
         };
         let mut p = RequestParser::default();
@@ -651,8 +657,9 @@ mod tests {
 
     #[test]
     fn a_request_under_the_limit_arriving_in_pieces_is_taken() {
+        // SET, k and 100 bytes: 104 bytes, 152 with each argument's cost.
         let limits = Limits {
-            max_request: 110,
+            max_request: 160,
             ..L
         };
         let mut p = RequestParser::default();
@@ -668,6 +675,25 @@ mod tests {
         buf.extend_from_slice(b"\r\n");
         assert!(matches!(p.next(&mut buf, limits).unwrap(), Parsed::Command));
         assert_eq!(command_args(&p, &buf)[2].len(), 100);
+    }
+
+    #[test]
+    fn empty_arguments_count_toward_the_request_size() {
+        let limits = Limits {
+            max_request: 1000,
+            ..L
+        };
+        let mut p = RequestParser::default();
+        let mut buf = BytesMut::from(&b"*5000001\r\n$6\r\nEXISTS\r\n"[..]);
+        for _ in 0..100 {
+            buf.extend_from_slice(b"$0\r\n\r\n");
+        }
+        // 100 empty arguments cost 1600: the request is being dropped, not kept.
+        assert!(matches!(
+            p.next(&mut buf, limits).unwrap(),
+            Parsed::Incomplete
+        ));
+        assert!(buf.is_empty(), "{} bytes kept", buf.len());
     }
 
     fn command_args(p: &RequestParser, buf: &[u8]) -> Vec<Vec<u8>> {

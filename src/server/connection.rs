@@ -453,8 +453,10 @@ fn process_input(
                     if tenancy::may_receive(server, session, now) {
                         p.drain_into(out);
                     } else {
-                        // Its reply goes out, the messages do not, and the connection closes.
-                        session.closing = true;
+                        // Its reply goes out, the messages do not, and a subscriber closes
+                        // (a connection that has left every channel just loses them).
+                        p.discard_queued();
+                        session.closing |= session.subscribed();
                     }
                 }
                 let reply = (!std::mem::take(&mut session.no_reply)).then_some(&reply);

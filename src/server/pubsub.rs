@@ -370,9 +370,18 @@ fn subscription_size(name: &[u8]) -> usize {
 }
 
 impl Subscriptions {
-    /// What subscribing to `names` may add to `held_bytes`.
-    pub fn cost(names: &[&[u8]]) -> usize {
-        names.iter().map(|n| subscription_size(n)).sum()
+    /// What subscribing to `names` adds to `held_bytes` (names already subscribed, or
+    /// repeated, cost nothing more).
+    pub fn cost(this: Option<&Subscriptions>, kind: Kind, names: &[&[u8]]) -> usize {
+        let mut seen = std::collections::HashSet::with_capacity(names.len());
+        names
+            .iter()
+            .filter(|n| {
+                let held = this.is_some_and(|s| s.set_ref(kind).contains(**n));
+                seen.insert(**n) && !held
+            })
+            .map(|n| subscription_size(n))
+            .sum()
     }
 
     /// Server memory the subscriptions hold, charged to the tenant's memory limit.
@@ -407,6 +416,13 @@ impl Subscriptions {
     /// The namespace the subscriptions live in, if there are any.
     pub fn namespace(&self) -> Option<&str> {
         (self.count() > 0).then_some(&*self.ns)
+    }
+
+    fn set_ref(&self, kind: Kind) -> &IndexSet<Bytes, foldhash::fast::RandomState> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+        }
     }
 
     fn set(&mut self, kind: Kind) -> &mut IndexSet<Bytes, foldhash::fast::RandomState> {

@@ -461,6 +461,9 @@ impl Session {
         };
         if !same {
             tenant.acquire_connection()?;
+            // Keys watched elsewhere are no business of the tenant it now acts in (nor
+            // charged to it).
+            self.unwatch_all();
         }
         self.release_binding();
         self.store = tenant.data.clone();
@@ -497,6 +500,9 @@ impl Session {
 
     /// Returns to the global context.
     pub fn unbind(&mut self) {
+        if self.tenant.is_some() {
+            self.unwatch_all();
+        }
         self.release_binding();
         self.leave_foreign_subscriptions();
     }
