@@ -201,7 +201,7 @@ impl Target<'_> {
     }
 
     fn over_memory(&self, usage: &Usage, res: &Reservation, needed: i64) -> Option<Over> {
-        let held = self.tenant.map_or(0, |t| t.held_bytes.load(Relaxed));
+        let held = held(self.tenant);
         if self.mem_limit > 0
             && usage.bytes.load(Relaxed) + held + res.bytes_in_flight(usage) > self.mem_limit as i64
         {
@@ -278,7 +278,8 @@ pub fn admit(
             let max_bulk = server.params.proto_max_bulk_len().max(0) as usize;
             let needed = needed_bytes(spec, args, max_bulk, nkeys);
             let own = mem_limit == 0
-                || usage.bytes.load(Relaxed) + held(tenant) + needed <= mem_limit as i64;
+                || usage.bytes.load(Relaxed) + held(tenant.map(|t| &**t)) + needed
+                    <= mem_limit as i64;
             let all = server_limit == 0
                 || server.storage.bytes.total().saturating_add(needed) <= server_limit as i64;
             if own && all {
@@ -322,7 +323,7 @@ fn evict_to_limit(t: &Tenant, limit: i64, now: u64) {
 
 /// What `tenant`'s connections hold outside its data (`HeldCharge`): data and held bytes
 /// share the memory limit.
-fn held(tenant: Option<&Arc<Tenant>>) -> i64 {
+fn held(tenant: Option<&Tenant>) -> i64 {
     tenant.map_or(0, |t| t.held_bytes.load(Relaxed).max(0))
 }
 
@@ -500,7 +501,7 @@ fn make_room(t: &Target<'_>, res: &Reservation, needed: i64, now: u64) -> Result
     // A write bigger than the whole limit can never fit: refuse it before evicting anything,
     // rather than empty the data and refuse it anyway.
     // What the tenant's connections hold is never evicted for: the write must fit beside it.
-    let held = t.tenant.map_or(0, |t| t.held_bytes.load(Relaxed).max(0));
+    let held = held(t.tenant);
     if t.mem_limit > 0 && needed + held > t.mem_limit as i64 {
         return Err(t.refuse(Resource::Memory));
     }
