@@ -178,11 +178,19 @@ fn remove_at(
 /// Brings the shard's accounted table size up to date with its real capacity after changes,
 /// first shrinking a table that removals left mostly empty (below 1/8 full, to about half
 /// full, as Redis resizes its dicts; an empty one is freed), so deleted keys give their memory
-/// back. Shrinking keeps the entries' order, so SCAN cursors stay valid.
+/// back. Shrinking keeps the entries' order, so SCAN cursors stay valid. A table of a few
+/// slots goes down to what its entries need, as one filled by inserts alone would be: without
+/// it, what a keyspace emptied down to a key or two keeps would depend on the order of the
+/// deletes (a table of 7 slots for one key, or of 3).
 fn settle_table(shard: &mut Shard, d: &mut Delta) {
+    const SMALL: usize = 7;
     let (len, cap) = (shard.map.len(), shard.map.capacity());
     if cap > 0 && len * 8 < cap {
         shard.map.shrink_to(full_capacity(len * 2));
+    }
+    let cap = shard.map.capacity();
+    if cap <= SMALL && cap > full_capacity(len) {
+        shard.map.shrink_to(full_capacity(len));
     }
     let table = table_size(shard.map.capacity()) as i64;
     if table != shard.table {
@@ -1044,6 +1052,37 @@ mod tests {
         // KeyEvent by eviction and expiry settles tables too.
         while ks.evict_one(Eviction::AllKeysRandom, 5, 0) {}
         assert_eq!(ks.bytes(), recount(&ks));
+    }
+
+    /// Memory given back by deletes does not depend on the order they came in: a keyspace
+    /// emptied down to a few keys accounts exactly what one that only ever held them does.
+    #[test]
+    fn a_table_emptied_by_deletes_ends_as_small_as_a_fresh_one() {
+        for survivors in 1..=3 {
+            for stride in [1, 7, 500] {
+                let ks = Keyspace::new(0, Arc::default(), Events::default());
+                let keys: Vec<String> = (0..5_000).map(|i| format!("key:{i}")).collect();
+                for k in &keys {
+                    ks.txn(0, [k]).set(k.as_bytes(), sval(b"v"), 0);
+                }
+                // Removed in batches of `stride`, as a sweep or a DEL of many keys would.
+                for batch in keys[survivors..].chunks(stride) {
+                    let mut t = ks.txn(0, batch);
+                    for k in batch {
+                        t.remove(k.as_bytes());
+                    }
+                }
+                let fresh = Keyspace::new(0, Arc::default(), Events::default());
+                for k in &keys[..survivors] {
+                    fresh.txn(0, [k]).set(k.as_bytes(), sval(b"v"), 0);
+                }
+                assert_eq!(
+                    ks.bytes(),
+                    fresh.bytes(),
+                    "{survivors} left, stride {stride}"
+                );
+            }
+        }
     }
 
     #[test]
