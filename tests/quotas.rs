@@ -987,6 +987,12 @@ fn copy_counts_what_it_copies_where_it_lands() {
         .query(&mut t)
         .unwrap();
     assert_eq!(copied, 1);
+    // A copy of nothing adds nothing, at the key limit too: Redis's 0, not a refusal.
+    let copied: i64 = cmd("COPY")
+        .arg(&["nosuch", "k9", "DB", "1"])
+        .query(&mut t)
+        .unwrap();
+    assert_eq!(copied, 0);
     assert_eq!(common::tenant_info_int(&mut a, "acme", "keys"), 3);
     assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 256 * 1024);
 }
@@ -1017,6 +1023,51 @@ fn restore_is_admitted_on_what_the_payload_decodes_to() {
         "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
     );
     assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 1024 * 1024);
+}
+
+#[test]
+fn restore_is_admitted_on_what_it_adds_not_on_its_payload() {
+    let srv = TestServer::start();
+    let mut a = admin(&srv);
+    let s = tenant(
+        &mut a,
+        "acme",
+        &["KEYS", "2", "MEMORY", "256kb", "EVICTION", "noeviction"],
+    );
+    let mut t = connect(&srv, "acme", &s).unwrap();
+    let big = vec![b'x'; 150 * 1024];
+    let _: () = cmd("SET").arg("big").arg(&big).query(&mut t).unwrap();
+    let payload: Vec<u8> = cmd("DUMP").arg("big").query(&mut t).unwrap();
+    // Replacing a value by one of the same size adds nothing, though its 150 KB payload
+    // beside the 150 KB stored would pass the limit.
+    let _: () = cmd("RESTORE")
+        .arg("big")
+        .arg(0)
+        .arg(&payload)
+        .arg("REPLACE")
+        .query(&mut t)
+        .unwrap();
+    // A second copy of it does not fit.
+    assert_eq!(
+        err_text(&mut t, cmd("RESTORE").arg("big2").arg(0).arg(&payload)),
+        "OOM command not allowed when used memory > 'maxmemory' for tenant 'acme'"
+    );
+    // The key limit: a new key is refused there, an existing one is replaced.
+    let _: () = cmd("SET").arg("small").arg("v").query(&mut t).unwrap();
+    let small: Vec<u8> = cmd("DUMP").arg("small").query(&mut t).unwrap();
+    assert_eq!(
+        err_text(&mut t, cmd("RESTORE").arg("other").arg(0).arg(&small)),
+        "OOM tenant 'acme' reached its key limit (2)"
+    );
+    let _: () = cmd("RESTORE")
+        .arg("small")
+        .arg(0)
+        .arg(&small)
+        .arg("REPLACE")
+        .query(&mut t)
+        .unwrap();
+    assert_eq!(common::tenant_info_int(&mut a, "acme", "keys"), 2);
+    assert!(common::tenant_info_int(&mut a, "acme", "memory_used") <= 256 * 1024);
 }
 
 #[test]

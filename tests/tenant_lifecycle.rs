@@ -198,17 +198,18 @@ fn exec_after_the_token_was_revoked_runs_nothing() {
     let _: String = cmd("FLUSHALL").query(&mut conn).unwrap();
     ok(&mut admin, cmd("TENANT.TOKEN.REVOKE").arg("a").arg(&id));
     set(&mut admin, "global", "kept");
+    assert!(common::tenant_info_int(&mut admin, "a", "memory_held") > 0);
+    // Refused as Redis refuses an EXEC it may not run: the transaction is discarded with it.
     assert_eq!(
         err(&mut conn, &cmd("EXEC")),
-        "NOAUTH Authentication required."
+        "EXECABORT Transaction discarded because of: NOAUTH Authentication required."
     );
     // Neither in the tenant nor (unbound, on this open server) in the global context.
     assert_eq!(get_str(&mut admin, "global").as_deref(), Some("kept"));
     assert_eq!(get_str(&mut admin, "__tenant:a:k"), None);
-    assert_eq!(
-        err(&mut conn, &cmd("EXEC")),
-        "EXECABORT Transaction discarded because of previous errors."
-    );
+    // Nothing of the queue is held for the tenant any more, while the connection lives on.
+    assert_eq!(common::tenant_info_int(&mut admin, "a", "memory_held"), 0);
+    assert_eq!(err(&mut conn, &cmd("EXEC")), "ERR EXEC without MULTI");
 }
 
 /// A connection of `tenant`, to subscribe with, reading with a timeout.

@@ -57,6 +57,28 @@ fn multi_exec_runs_the_queue_in_order_with_run_time_errors_in_place() {
 }
 
 #[test]
+fn an_exec_refused_at_the_door_discards_the_transaction_as_redis_does() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    set(&mut c, "w", "0");
+    q(&mut c, &["WATCH", "w"]);
+    q(&mut c, &["MULTI"]);
+    assert_eq!(q(&mut c, &["SET", "a", "1"]), queued());
+    assert_eq!(
+        err(&mut c, &["EXEC", "now"]),
+        "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"
+    );
+    assert_eq!(err(&mut c, &["EXEC"]), "ERR EXEC without MULTI");
+    assert_eq!(get_str(&mut c, "a"), None, "nothing of the queue ran");
+    // The WATCH went with it: a change to the key no longer fails the next transaction.
+    let mut other = srv.client();
+    set(&mut other, "w", "1");
+    q(&mut c, &["MULTI"]);
+    assert_eq!(q(&mut c, &["SET", "a", "2"]), queued());
+    assert_eq!(exec(&mut c), Value::Array(vec![Value::Okay]));
+}
+
+#[test]
 fn a_queue_time_error_aborts_the_whole_transaction() {
     let srv = TestServer::start();
     let mut c = srv.client();

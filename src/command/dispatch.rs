@@ -232,17 +232,34 @@ pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: &[&[u8]]) -> 
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
             }
             // A command refused while queueing dooms the transaction (Redis's
-            // `flagTransaction`).
-            if let Some(m) = session.multi.as_mut() {
-                m.aborted = true;
+            // `flagTransaction`); a refused EXEC discards it then and there, so nothing the
+            // queue holds outlives the refusal (Redis's `execCommandAbort`).
+            match session.multi.as_mut() {
+                Some(_) if id.is_some_and(|id| REGISTRY.entries[id].spec.name == "exec") => {
+                    session.multi = None;
+                    session.unwatch_all();
+                    Reply::Error(exec_abort(&e))
+                }
+                Some(m) => {
+                    m.aborted = true;
+                    Reply::Error(e)
+                }
+                None => Reply::Error(e),
             }
-            Reply::Error(e)
         }
     };
     if let Reply::Error(e) = &reply {
         count_error(session, e);
     }
     reply
+}
+
+/// A refused EXEC's error, as Redis words it: the refusal's own text, without the generic
+/// `ERR` code (Redis formats those refusals without one).
+fn exec_abort(e: &CmdError) -> CmdError {
+    let text = e.text();
+    let why = text.strip_prefix("ERR ").unwrap_or(&text);
+    CmdError::err(format!("EXECABORT Transaction discarded because of: {why}"))
 }
 
 /// Commands that run at once inside MULTI rather than being queued (as in Redis's

@@ -37,7 +37,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("type", 2, READONLY | FAST, KS, &[KeySpec::single(1, RO)], type_, "Determines the type of value stored at a key.", "1.0.0", G, "O(1)").args("key"),
     cmd("rename", 3, WRITE | RENAMES, KS, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, OW | UPDATE)], rename, "Renames a key and overwrites the destination.", "1.0.0", G, "O(1)").args("key newkey"),
     cmd("renamenx", 3, WRITE | FAST | RENAMES, KS, &[KeySpec::single(1, RW | ACCESS | DELETE), KeySpec::single(2, OW | INSERT)], renamenx, "Renames a key only when the target key name doesn't exist.", "1.0.0", G, "O(1)").args("key newkey"),
-    cmd("copy", -3, WRITE | DENYOOM, KS, &[KeySpec::single(1, RO | ACCESS), KeySpec::single(2, OW | UPDATE)], copy, "Copies the value of a key to a new key.", "6.2.0", G, "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.").args("source destination [DB destination-db] [REPLACE]"),
+    cmd("copy", -3, WRITE | DENYOOM | ADMITS_ITSELF, KS, &[KeySpec::single(1, RO | ACCESS), KeySpec::single(2, OW | UPDATE)], copy, "Copies the value of a key to a new key.", "6.2.0", G, "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.").args("source destination [DB destination-db] [REPLACE]"),
     cmd("move", 3, WRITE | FAST, KS, &[KeySpec::single(1, RW | ACCESS | DELETE)], move_, "Moves a key to another database.", "1.0.0", G, "O(1)").args("key db"),
     cmd("keys", 2, READONLY, &["@keyspace", "@dangerous"], &[], keys, "Returns all key names that match a pattern.", "1.0.0", G, "O(N) with N being the number of keys in the database.").args("pattern").tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
     cmd("scan", -2, READONLY, KS, &[], scan, "Iterates over the key names in the database.", "2.8.0", G, "O(1) for every call. O(N) for a complete iteration.").args("cursor [MATCH pattern] [COUNT count] [TYPE type]").tips(&["nondeterministic_output", "request_policy:special", "response_policy:special"]),
@@ -53,7 +53,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("persist", 2, WRITE | FAST, KS, K1_RW_UPD, persist, "Removes the expiration time of a key.", "2.2.0", G, "O(1)").args("key"),
     container("object", -2, 0, OBJECT_SUBCOMMANDS, "A container for object introspection commands.", "2.2.3", G),
     cmd("dump", 2, READONLY, KS, K1_RO_ACC, dump_, "Returns a serialized representation of the value stored at a key.", "2.6.0", G, "O(1) to access the key and additional O(N*M) to serialize it.").args("key").tips(&["nondeterministic_output"]),
-    cmd("restore", -4, WRITE | DENYOOM, &["@keyspace", "@dangerous"], &[KeySpec::single(1, OW | UPDATE)], restore, "Creates a key from the serialized representation of a value.", "2.6.0", G, "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value.").args("key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]"),
+    cmd("restore", -4, WRITE | DENYOOM | ADMITS_ITSELF, &["@keyspace", "@dangerous"], &[KeySpec::single(1, OW | UPDATE)], restore, "Creates a key from the serialized representation of a value.", "2.6.0", G, "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value.").args("key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]"),
 ];
 
 /// How an expiry argument is expressed.
@@ -605,8 +605,21 @@ fn restore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     // strings), and making room may evict. Its errors are reported in Redis's order below.
     let decoded = dump::deserialize(a[3]);
     if let Ok(v) = &decoded {
-        let bytes = (v.heap_size() + key.len() + ENTRY_OVERHEAD) as i64;
-        quota::admit_growth(ctx.server, ctx.tenant(), 0, bytes, ctx.now)?;
+        let stored = ctx
+            .db()
+            .txn(ctx.now, &a[1..2])
+            .peek(key)
+            .map(|e| e.value.heap_size() + key.len());
+        let size = v.heap_size() + key.len();
+        let growth = match stored {
+            None => Some((1, (size + ENTRY_OVERHEAD) as i64)),
+            Some(old) if replace => Some((0, size as i64 - old as i64)),
+            // BUSYKEY below: nothing is written.
+            Some(_) => None,
+        };
+        if let Some((keys, bytes)) = growth {
+            quota::admit_growth(ctx.server, ctx.tenant(), keys, bytes, ctx.now)?;
+        }
     }
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
     // Redis's order: options, then BUSYKEY, then the TTL, then the payload.

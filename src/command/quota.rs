@@ -251,7 +251,7 @@ pub fn admit(
     db: usize,
     now: u64,
 ) -> Result<Option<Reservation>, CmdError> {
-    if !spec.has(flags::DENYOOM | flags::GROWS | flags::RENAMES) {
+    if !spec.has(flags::DENYOOM | flags::GROWS | flags::RENAMES) || spec.has(flags::ADMITS_ITSELF) {
         return Ok(None);
     }
     let server_limit = server.params.maxmemory().max(0) as u64;

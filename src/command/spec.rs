@@ -49,6 +49,11 @@ pub mod flags {
     /// tenantkv: gives an existing key a new name (RENAME, RENAMENX): it adds no key, but the
     /// new name's bytes are checked against the memory quotas.
     pub const RENAMES: u32 = 1 << 30;
+    /// tenantkv: a `denyoom` command whose growth its arguments do not show (COPY's value and
+    /// target database, RESTORE's decoded value): its handler admits it by the quotas once it
+    /// knows (`quota::admit_growth`), and the dispatch point's estimate is skipped, so it can
+    /// never refuse what the command would not add.
+    pub const ADMITS_ITSELF: u32 = 1 << 31;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
