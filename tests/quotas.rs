@@ -641,8 +641,15 @@ fn an_oversized_request_is_refused_and_the_connection_stays_usable() {
         raw.request(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nsmall\r\n"),
         b"+OK\r\n"
     );
+    // An inline request (what telnet sends) is held to the same limit.
+    let line = format!("SET k {}\r\n", "y".repeat(2000));
+    assert_eq!(
+        String::from_utf8_lossy(&raw.request(line.as_bytes())),
+        "-ERR max request size exceeded for tenant 'acme' (1024 bytes)\r\n"
+    );
+    assert_eq!(raw.request(b"GET k\r\n"), b"$5\r\nsmall\r\n");
     let info = map(cmd("TENANT.INFO").arg("acme").query(&mut a).unwrap());
-    assert_eq!(int(&info["rejected_request"]), 1);
+    assert_eq!(int(&info["rejected_request"]), 2);
 }
 
 on_two_workers_and_one!(global_context_maxmemory_follows_maxmemory_policy);

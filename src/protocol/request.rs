@@ -131,7 +131,7 @@ impl RequestParser {
             return Ok(Parsed::Incomplete);
         }
         if self.pending.is_none() && buf[0] != b'*' {
-            return self.parse_inline(buf);
+            return self.parse_inline(buf, limits);
         }
         let mut p = match self.pending.take() {
             Some(p) => p,
@@ -256,7 +256,11 @@ impl RequestParser {
         }
     }
 
-    fn parse_inline(&mut self, buf: &mut BytesMut) -> Result<Parsed, ProtocolError> {
+    fn parse_inline(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: Limits,
+    ) -> Result<Parsed, ProtocolError> {
         let Some(nl) = memchr(b'\n', buf) else {
             if buf.len() > INLINE_MAX {
                 return Err(ProtocolError::TooBigInline);
@@ -271,6 +275,12 @@ impl RequestParser {
         if args.is_empty() {
             buf.advance(nl + 1);
             return Ok(Parsed::Empty);
+        }
+        // Counted as a multibulk request is: a tenant's limit may be below the line limit.
+        let declared: u64 = args.iter().map(|a| a.len() as u64 + ARG_COST).sum();
+        if limits.max_request > 0 && declared > limits.max_request {
+            buf.advance(nl + 1);
+            return Ok(Parsed::TooLarge);
         }
         self.inline = args;
         self.ready = Some(Ready::Inline(nl + 1));
@@ -675,6 +685,23 @@ mod tests {
         buf.extend_from_slice(b"\r\n");
         assert!(matches!(p.next(&mut buf, limits).unwrap(), Parsed::Command));
         assert_eq!(command_args(&p, &buf)[2].len(), 100);
+    }
+
+    #[test]
+    fn an_inline_request_counts_toward_the_request_size_as_a_multibulk_one_does() {
+        // SET, k and 20 bytes: 24 bytes, 72 with each argument's cost.
+        let line = format!("SET k {}\r\nPING\r\n", "x".repeat(20));
+        for (max_request, taken) in [(71, false), (72, true)] {
+            let limits = Limits { max_request, ..L };
+            let mut p = RequestParser::default();
+            let mut buf = BytesMut::from(line.as_bytes());
+            let first = p.next(&mut buf, limits).unwrap();
+            assert_eq!(matches!(first, Parsed::Command), taken, "{max_request}");
+            assert_eq!(matches!(first, Parsed::TooLarge), !taken, "{max_request}");
+            // The stream stays in sync either way.
+            assert!(matches!(p.next(&mut buf, limits).unwrap(), Parsed::Command));
+            assert_eq!(command_args(&p, &buf), [b"PING".to_vec()]);
+        }
     }
 
     #[test]
