@@ -13,9 +13,9 @@
 
 use super::dispatch::{self, Ctx};
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
-use crate::protocol::{CmdError, Reply};
+use crate::protocol::{encode, CmdError, Reply};
 use crate::server::session::{Multi, Watched};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 const T: &[&str] = &["@fast", "@transaction"];
 const G: &str = "transactions";
@@ -95,10 +95,17 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
                 .as_ref()
                 .map_or(0, |p| p.sub.queued_len());
             let reply = dispatch::run_queued(ctx.server, ctx.session, id, args);
-            // (UN)SUBSCRIBE answers with confirmations in the outbox: they are its element.
+            let no_reply = std::mem::take(&mut ctx.session.no_reply);
+            // What a command put in the connection's own outbox stands in EXEC's reply where
+            // Redis writes it, in place: (UN)SUBSCRIBE's confirmations are its element, and a
+            // message it published to itself (or a keyspace event of its write) comes just
+            // before its reply.
             match ctx.session.pubsub.as_ref() {
-                Some(p) if std::mem::take(&mut ctx.session.no_reply) => {
-                    Reply::Encoded(p.sub.split_from(mark))
+                Some(p) if no_reply => Reply::Encoded(p.sub.split_from(mark)),
+                Some(p) if p.sub.queued_len() > mark => {
+                    let mut frames = BytesMut::from(p.sub.split_from(mark));
+                    encode(&reply, ctx.session.proto, &mut frames);
+                    Reply::Encoded(frames.freeze())
                 }
                 _ => reply,
             }
