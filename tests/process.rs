@@ -26,11 +26,16 @@ impl Drop for Server {
 /// picked by the test and released before the server binds it can be taken by another test's
 /// server in between.
 fn start(dir: &std::path::Path) -> Server {
+    start_with(dir, "")
+}
+
+/// `start` with more configuration (TOML keys of the `[server]` section).
+fn start_with(dir: &std::path::Path, server_keys: &str) -> Server {
     let config = dir.join("tenantkv.toml");
     std::fs::write(
         &config,
         format!(
-            "[tenancy]\nregistry_path = \"{}\"\n",
+            "[server]\n{server_keys}\n[tenancy]\nregistry_path = \"{}\"\n",
             dir.join("tenants.toml").display()
         ),
     )
@@ -156,5 +161,35 @@ fn bad_config_file_is_refused_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The process's user + system CPU time so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// A lone worker polls for requests while they come (`busy_poll_us`), and an idle server
+/// sleeps: it must not keep a core busy once its clients stop.
+#[test]
+fn an_idle_server_stops_polling_and_sleeps() {
+    let dir = std::env::temp_dir().join(format!("tenantkv-process-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = start_with(&dir, "threads = 1\nbusy_poll_us = 1000");
+    let mut c = connect(server.port);
+    for _ in 0..500 {
+        assert_eq!(request(&mut c, "PING"), "+PONG\r\n");
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let before = cpu_ticks(server.child.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(server.child.id()) - before;
+    // Polling without end would use the whole second (100 ticks); idle, a few at most.
+    assert!(used < 30, "{used} ticks of CPU in an idle second");
+    assert_eq!(request(&mut c, "PING"), "+PONG\r\n");
     let _ = std::fs::remove_dir_all(&dir);
 }

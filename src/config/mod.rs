@@ -35,6 +35,9 @@ pub struct ServerSection {
     pub hz: u64,
     /// Worker threads serving connections; 0 = one per core less one, at least one.
     pub threads: usize,
+    /// How long a lone worker keeps polling for I/O after the last request before it sleeps
+    /// (`server::busy_poll`), in microseconds; 0 = never poll.
+    pub busy_poll_us: u64,
 }
 
 impl ServerSection {

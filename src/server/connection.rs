@@ -127,6 +127,9 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             }
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+        if let Some(bp) = &server.busy_poll {
+            bp.activity();
+        }
         if inbuf.len() as i64 > server.params.client_query_buffer_limit() {
             debug!(
                 client = handle.id,

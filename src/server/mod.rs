@@ -3,6 +3,7 @@
 //! `start` binds and returns a `RunningServer` (tests and benches use it on port 0); `run` is
 //! what the binary calls: start, then wait for SIGINT/SIGTERM or SHUTDOWN.
 
+pub mod busy_poll;
 pub mod connection;
 pub mod pubsub;
 pub mod session;
@@ -88,6 +89,8 @@ pub struct Server {
     ops_samples: Mutex<std::collections::VecDeque<(u64, u64)>>,
     shutting_down: AtomicBool,
     shutdown_signal: Notify,
+    /// Polling through the gaps between requests, on a lone worker (`busy_poll`).
+    pub busy_poll: Option<Arc<busy_poll::BusyPoll>>,
 }
 
 impl Server {
@@ -210,6 +213,11 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let storage = Arc::new(Storage::new(config.server.databases));
     let admins = config.auth.admins.iter().map(|a| a.name.clone());
     let tenants = Manager::new(&config.tenancy, admins, storage.clone()).map_err(StartError)?;
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    let busy_poll = (workers == 1 && config.server.busy_poll_us > 0).then(|| {
+        let window = Duration::from_micros(config.server.busy_poll_us);
+        Arc::new(busy_poll::BusyPoll::new(window))
+    });
     let server = Arc::new(Server {
         command_stats: REGISTRY
             .entries
@@ -226,7 +234,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         stats: Stats::default(),
         started: Instant::now(),
         started_unix_ms: now_ms(),
-        workers: tokio::runtime::Handle::current().metrics().num_workers(),
+        workers,
         run_id: make_run_id(),
         addr,
         startup_rss: crate::command::server::rss_bytes(),
@@ -234,6 +242,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         ops_samples: Mutex::new(std::collections::VecDeque::new()),
         shutting_down: AtomicBool::new(false),
         shutdown_signal: Notify::new(),
+        busy_poll,
     });
     server
         .storage
@@ -244,6 +253,10 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     info!(%addr, "tenantkv listening");
     let accept = tokio::spawn(accept_loop(server.clone(), listener));
     let expiry = tokio::spawn(active_expiry_loop(server.clone()));
+    // Not among the tasks a shutdown waits for: it ends with the runtime.
+    if let Some(bp) = server.busy_poll.clone() {
+        tokio::spawn(async move { bp.run().await });
+    }
     Ok(RunningServer {
         server,
         addr,
