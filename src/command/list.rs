@@ -13,11 +13,9 @@ use super::blocking;
 use super::dispatch::Ctx;
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_LIST};
-use crate::protocol::reply::SHORT_CAP;
 use crate::protocol::{args, CmdError, Reply};
 use crate::storage::keyspace::Txn;
 use crate::storage::value::{EncodingLimits, List, Member, Value};
-use bytes::{Bytes, BytesMut};
 
 const L: &[&str] = &["@list"];
 const G: &str = "list";
@@ -79,39 +77,12 @@ fn new_list() -> Option<Value> {
     Some(Value::List(Box::default()))
 }
 
-/// Members as an array of bulk strings. Short members (the common case) are inlined in their
-/// reply; longer ones are copied into one shared buffer and sliced from it, so a reply costs
-/// one allocation for the array and at most one for the data however many elements it has.
+/// Members as an array of bulk strings.
 pub(crate) fn members_reply<'a, I>(members: I) -> Reply
 where
     I: Iterator<Item = &'a Member> + Clone,
 {
-    let long: usize = members
-        .clone()
-        .filter(|m| m.len() > SHORT_CAP)
-        .map(Member::len)
-        .sum();
-    let shared = if long == 0 {
-        Bytes::new()
-    } else {
-        let mut buf = BytesMut::with_capacity(long);
-        for m in members.clone().filter(|m| m.len() > SHORT_CAP) {
-            buf.extend_from_slice(m.as_bytes());
-        }
-        buf.freeze()
-    };
-    let mut at = 0;
-    let items = members
-        .map(|m| {
-            if m.len() <= SHORT_CAP {
-                Reply::bulk_from(m.as_bytes())
-            } else {
-                at += m.len();
-                Reply::Bulk(shared.slice(at - m.len()..at))
-            }
-        })
-        .collect();
-    Reply::Array(items)
+    Reply::bulk_array(members.map(Member::as_bytes))
 }
 
 /// Redis's LEFT/RIGHT argument: true for LEFT (the head).
@@ -838,26 +809,5 @@ mod tests {
         assert_eq!(position(-4, 3), None);
         assert_eq!(position(3, 3), None);
         assert_eq!(position(i64::MIN, 3), None);
-    }
-
-    #[test]
-    fn long_members_share_one_buffer() {
-        let mut l = List::new();
-        for m in [&b"short"[..], &[b'x'; 40], b"", &[b'y'; 23]] {
-            l.push_back(m);
-        }
-        let Reply::Array(items) = members_reply(l.iter()) else {
-            panic!("array expected");
-        };
-        let bytes: Vec<Vec<u8>> = items
-            .iter()
-            .map(|r| match r {
-                Reply::Bulk(b) => b.to_vec(),
-                Reply::ShortBulk { len, buf } => buf[..*len as usize].to_vec(),
-                other => panic!("unexpected {other:?}"),
-            })
-            .collect();
-        let want: Vec<Vec<u8>> = l.iter().map(|m| m.as_bytes().to_vec()).collect();
-        assert_eq!(bytes, want);
     }
 }

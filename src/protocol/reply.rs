@@ -51,6 +51,11 @@ pub enum Reply {
     /// Frames already encoded in the connection's protocol: the confirmations a SUBSCRIBE
     /// queued in MULTI writes, which stand in EXEC's reply where its reply would (as in Redis).
     Encoded(Bytes),
+    /// An array of bulk strings already in wire form (`*<n>`, then `$<len>` and the bytes for
+    /// each), which reads the same in RESP2 and RESP3. Built by `bulk_array` straight from
+    /// stored members, so a 600-element LRANGE costs one buffer rather than a `Reply` per
+    /// element to build, encode and drop (a third of the server's time in LRANGE_600).
+    BulkArray(Bytes),
 }
 
 /// Capacity of `Reply::ShortBulk` (covers every integer and inline-stored string).
@@ -69,6 +74,22 @@ impl Reply {
         } else {
             Reply::Bulk(Bytes::copy_from_slice(data))
         }
+    }
+
+    /// An array of bulk strings (`Reply::BulkArray`), encoded once.
+    pub fn bulk_array<'a, I>(items: I) -> Reply
+    where
+        I: Iterator<Item = &'a [u8]> + Clone,
+    {
+        let (n, bytes) = items
+            .clone()
+            .fold((0, 0), |(n, b), m| (n + 1, b + bulk_frame_len(m.len())));
+        let size = 3 + digits(n) + bytes;
+        let mut out = BytesMut::with_capacity(size);
+        put_len(&mut out, b'*', n);
+        items.for_each(|m| put_bulk(&mut out, m));
+        debug_assert_eq!(out.len(), size, "sized exactly, written without regrowth");
+        Reply::BulkArray(out.freeze())
     }
 
     pub fn bulk(data: impl Into<Bytes>) -> Reply {
@@ -176,6 +197,15 @@ fn put_len(out: &mut BytesMut, prefix: u8, n: usize) {
     out.put_slice(b"\r\n");
 }
 
+fn digits(n: usize) -> usize {
+    n.checked_ilog10().unwrap_or(0) as usize + 1
+}
+
+/// Bytes of `$<len>\r\n<data>\r\n` for `len` bytes of data.
+fn bulk_frame_len(len: usize) -> usize {
+    len + 5 + digits(len)
+}
+
 fn put_bulk(out: &mut BytesMut, data: &[u8]) {
     put_len(out, b'$', data.len());
     out.put_slice(data);
@@ -253,7 +283,7 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
             (false, true) => out.put_slice(b":1\r\n"),
             (false, false) => out.put_slice(b":0\r\n"),
         },
-        Reply::Encoded(frames) => out.put_slice(frames),
+        Reply::Encoded(frames) | Reply::BulkArray(frames) => out.put_slice(frames),
         Reply::Verbatim(data) => {
             if r3 {
                 put_len(out, b'=', data.len() + 4);
@@ -304,6 +334,21 @@ mod tests {
         let (frame, used) = decode3(&bytes).unwrap().unwrap();
         assert_eq!(used, bytes.len());
         assert!(format!("{frame:?}").contains("2.25"));
+    }
+
+    /// The pre-encoded array is byte for byte the array of bulks it stands for, in both
+    /// protocols (and `bulk_array` checks, in debug builds, that it sized its buffer exactly).
+    #[test]
+    fn bulk_array_is_the_array_of_bulks_it_stands_for() {
+        let long = vec![b'z'; 1000];
+        let cases: [&[&[u8]]; 3] = [&[], &[b""], &[b"a", b"", &[b'x'; 9], &[b'y'; 10], &long]];
+        for items in cases {
+            let fast = Reply::bulk_array(items.iter().copied());
+            let slow = Reply::Array(items.iter().map(|m| Reply::bulk_copy(m)).collect());
+            for p in [Proto::Resp2, Proto::Resp3] {
+                assert_eq!(enc(&fast, p), enc(&slow, p));
+            }
+        }
     }
 
     #[test]
