@@ -112,11 +112,13 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let bp = Arc::new(BusyPoll::new(Duration::from_micros(200)));
+            // Windows of milliseconds, not the microseconds of a real server: a test thread
+            // that is preempted for longer than the window would see a sleep it did not earn.
+            let bp = Arc::new(BusyPoll::new(Duration::from_millis(40)));
             let poller = bp.clone();
             tokio::spawn(async move { poller.run().await });
-            // Requests every 20 µs (within the shortest window) for 20 ms: the poller never
-            // sleeps.
+            // Requests every 20 µs (well within the shortest window, 10 ms) for 20 ms: the
+            // poller never sleeps.
             let until = Instant::now() + Duration::from_millis(20);
             while Instant::now() < until {
                 bp.activity();
@@ -126,14 +128,14 @@ mod tests {
                 }
                 assert!(!bp.is_cold(), "slept between requests");
             }
-            // None for 5 ms: asleep.
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            // None for longer than the longest window: asleep.
+            tokio::time::sleep(Duration::from_millis(60)).await;
             assert!(bp.is_cold(), "still polling with no requests");
             // The next request wakes it.
             bp.activity();
             assert!(!bp.is_cold());
             tokio::task::yield_now().await;
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(60)).await;
             assert!(bp.is_cold(), "asleep again");
         });
     }
