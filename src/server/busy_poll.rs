@@ -11,10 +11,10 @@
 //! 0.85 of Redis. Polling through the gaps takes that cost off the client (docs/benchmarks.md).
 //!
 //! The price is the worker's core while traffic flows, and the window after it stops; an idle
-//! server sleeps as before. The window adapts (`run`): requests more than `busy_poll_us` apart
-//! are polled for only a quarter of that, so a lightly loaded server spends little on it. Only the single-worker runtime polls: one spinning task
-//! keeps its one worker's I/O driver hot, which on the multi-threaded runtime would hold one
-//! of several workers and none of the others.
+//! server sleeps as before. The window adapts (`run`): requests more than `busy_poll_us` apart are
+//! polled for only a quarter of that, so a lightly loaded server spends little on it. Only the
+//! single-worker runtime polls: one spinning task keeps its one worker's I/O driver hot, which on
+//! the multi-threaded runtime would hold one of several workers and none of the others.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
