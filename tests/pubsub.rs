@@ -1,7 +1,8 @@
-//! Pub/Sub end to end: SUBSCRIBE / UNSUBSCRIBE / PSUBSCRIBE / PUNSUBSCRIBE / PUBLISH / PUBSUB
+//! Pub/Sub end to end: SUBSCRIBE / UNSUBSCRIBE / PSUBSCRIBE / PUNSUBSCRIBE / PUBLISH / PUBSUB and
+//! sharded Pub/Sub (SSUBSCRIBE / SUNSUBSCRIBE / SPUBLISH / PUBSUB SHARDCHANNELS / SHARDNUMSUB)
 //! byte for byte as Redis 7.2 sends them (RESP2 arrays, RESP3 pushes), RESP2 subscribed-mode
-//! rules, tenant scoping of channels and patterns (and what a rebind does to them), and
-//! `client-output-buffer-limit` against subscribers that never read.
+//! rules, tenant scoping of channels, patterns and shard channels (and what a rebind does to
+//! them), and `client-output-buffer-limit` against subscribers that never read.
 
 mod common;
 
@@ -326,6 +327,199 @@ fn redis_crate_subscriber() {
     assert_eq!(m.get_pattern::<String>().unwrap(), "c*");
 }
 
+fn smessage(resp3: bool, channel: &str, payload: &str) -> Vec<u8> {
+    frame3(resp3, "smessage", Some(channel), &bulk_bytes(payload))
+}
+
+/// Sharded Pub/Sub, byte for byte as Redis 7.2 (checked against redis-server 7.0.15): shard
+/// channels are names of their own (SPUBLISH reaches no SUBSCRIBE or PSUBSCRIBE subscriber,
+/// PUBLISH no SSUBSCRIBE one), their confirmations count shard channels alone, and any
+/// subscription keeps a RESP2 connection in subscribed mode.
+#[test]
+fn sharded_pubsub_byte_exact() {
+    let _alone = serial();
+    let srv = TestServer::start();
+    let mut sub = srv.raw();
+    sub.send(&req(&["SSUBSCRIBE", "x", "y"]));
+    expect_frame(&mut sub, &confirm(false, "ssubscribe", Some("x"), 1));
+    expect_frame(&mut sub, &confirm(false, "ssubscribe", Some("y"), 2));
+    // Again: confirmed, not counted twice.
+    sub.roundtrip(
+        &req(&["SSUBSCRIBE", "x"]),
+        &confirm(false, "ssubscribe", Some("x"), 2),
+    );
+    sub.roundtrip(
+        &req(&["GET", "k"]),
+        format!("-ERR Can't execute 'get': {SUBSCRIBED_ONLY}\r\n").as_bytes(),
+    );
+    // Channel and pattern confirmations count channels and patterns only.
+    sub.roundtrip(
+        &req(&["SUBSCRIBE", "x"]),
+        &confirm(false, "subscribe", Some("x"), 1),
+    );
+    sub.roundtrip(
+        &req(&["PSUBSCRIBE", "*"]),
+        &confirm(false, "psubscribe", Some("*"), 2),
+    );
+
+    let mut p = srv.client();
+    assert_eq!(
+        int(&mut p, cmd("SPUBLISH").arg("x").arg("hello")),
+        1,
+        "patterns never see shard channels"
+    );
+    expect_frame(&mut sub, &smessage(false, "x", "hello"));
+    assert!(sub.nothing_arrives(Duration::from_millis(50)));
+    assert_eq!(publish(&mut p, "y", "plain"), 1, "only the pattern hears y");
+    expect_frame(&mut sub, &pmessage(false, "*", "y", "plain"));
+    assert_eq!(int(&mut p, cmd("SPUBLISH").arg("nobody").arg("m")), 0);
+
+    let stats = info_fields(&info(&mut p, &["stats"]));
+    assert_eq!(stats["pubsubshard_channels"], "2");
+    assert_eq!(stats["pubsub_channels"], "1");
+    let mut chans: Vec<String> = cmd("PUBSUB").arg("SHARDCHANNELS").query(&mut p).unwrap();
+    chans.sort();
+    assert_eq!(chans, ["x", "y"]);
+    let chans: Vec<String> = cmd("PUBSUB")
+        .arg("SHARDCHANNELS")
+        .arg("y*")
+        .query(&mut p)
+        .unwrap();
+    assert_eq!(chans, ["y"]);
+    assert_eq!(
+        val(&mut p, cmd("PUBSUB").arg("SHARDNUMSUB").arg("x").arg("zz")),
+        Value::Array(vec![bulk("x"), Value::Int(1), bulk("zz"), Value::Int(0)])
+    );
+    assert_eq!(
+        val(&mut p, cmd("PUBSUB").arg("SHARDNUMSUB")),
+        Value::Array(vec![])
+    );
+    // Shard channels are not channels, and the other way round.
+    assert_eq!(
+        val(&mut p, cmd("PUBSUB").arg("NUMSUB").arg("y")),
+        Value::Array(vec![bulk("y"), Value::Int(0)])
+    );
+    let list: String = cmd("CLIENT").arg("LIST").query(&mut p).unwrap();
+    assert!(
+        list.contains("flags=P db=0 sub=1 psub=1 ssub=2 "),
+        "CLIENT LIST: {list}"
+    );
+
+    sub.roundtrip(
+        &req(&["SUNSUBSCRIBE", "x"]),
+        &confirm(false, "sunsubscribe", Some("x"), 1),
+    );
+    sub.roundtrip(
+        &req(&["SUNSUBSCRIBE"]),
+        &confirm(false, "sunsubscribe", Some("y"), 0),
+    );
+    sub.roundtrip(
+        &req(&["SUNSUBSCRIBE"]),
+        &confirm(false, "sunsubscribe", None, 0),
+    );
+    sub.roundtrip(
+        &req(&["SUNSUBSCRIBE", "never"]),
+        &confirm(false, "sunsubscribe", Some("never"), 0),
+    );
+    // Still subscribed to a channel and a pattern: still in subscribed mode.
+    sub.roundtrip(
+        &req(&["GET", "k"]),
+        format!("-ERR Can't execute 'get': {SUBSCRIBED_ONLY}\r\n").as_bytes(),
+    );
+    sub.roundtrip(
+        &req(&["UNSUBSCRIBE"]),
+        &confirm(false, "unsubscribe", Some("x"), 1),
+    );
+    sub.roundtrip(
+        &req(&["PUNSUBSCRIBE"]),
+        &confirm(false, "punsubscribe", Some("*"), 0),
+    );
+    sub.roundtrip(&req(&["GET", "k"]), b"$-1\r\n");
+    // A shard subscription alone enters subscribed mode too; RESET leaves it.
+    sub.roundtrip(
+        &req(&["SSUBSCRIBE", "z"]),
+        &confirm(false, "ssubscribe", Some("z"), 1),
+    );
+    sub.roundtrip(&req(&["PING"]), b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    sub.roundtrip(&req(&["RESET"]), b"+RESET\r\n");
+    assert_eq!(int(&mut p, cmd("SPUBLISH").arg("z").arg("gone")), 0);
+
+    // RESP3: pushes, and commands run while subscribed.
+    let mut s3 = raw3(&srv);
+    s3.roundtrip(
+        &req(&["SSUBSCRIBE", "q"]),
+        &confirm(true, "ssubscribe", Some("q"), 1),
+    );
+    s3.roundtrip(&req(&["GET", "k"]), b"_\r\n");
+    s3.send(&req(&["SPUBLISH", "q", "self"]));
+    expect_frame(&mut s3, &smessage(true, "q", "self"));
+    expect_frame(&mut s3, b":1\r\n");
+    s3.roundtrip(
+        &req(&["SUNSUBSCRIBE"]),
+        &confirm(true, "sunsubscribe", Some("q"), 0),
+    );
+    s3.roundtrip(
+        &req(&["SUNSUBSCRIBE"]),
+        &confirm(true, "sunsubscribe", None, 0),
+    );
+}
+
+/// SSUBSCRIBE is refused inside a transaction, where SUBSCRIBE is allowed (Redis keeps that
+/// only for backward compatibility); arity errors and COMMAND's view of shard channels.
+#[test]
+fn sharded_pubsub_errors_and_introspection() {
+    let _alone = serial();
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    r.roundtrip(&req(&["MULTI"]), b"+OK\r\n");
+    r.roundtrip(&req(&["SSUBSCRIBE", "a"]), b"+QUEUED\r\n");
+    r.roundtrip(&req(&["SUBSCRIBE", "b"]), b"+QUEUED\r\n");
+    r.roundtrip(
+        &req(&["EXEC"]),
+        b"*2\r\n-ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:1\r\n",
+    );
+    r.roundtrip(
+        &req(&["SUNSUBSCRIBE"]),
+        &confirm(false, "sunsubscribe", None, 0),
+    );
+    r.roundtrip(
+        &req(&["UNSUBSCRIBE"]),
+        &confirm(false, "unsubscribe", Some("b"), 0),
+    );
+    for (args, name) in [
+        (vec!["SSUBSCRIBE"], "ssubscribe"),
+        (vec!["SPUBLISH", "a"], "spublish"),
+        (vec!["SPUBLISH", "a", "b", "c"], "spublish"),
+    ] {
+        r.roundtrip(
+            &req(&args),
+            format!("-ERR wrong number of arguments for '{name}' command\r\n").as_bytes(),
+        );
+    }
+    r.roundtrip(
+        &req(&["PUBSUB", "SHARDCHANNELS", "a", "b"]),
+        b"-ERR unknown subcommand or wrong number of arguments for 'SHARDCHANNELS'. Try PUBSUB HELP.\r\n",
+    );
+    // Shard channels are `not_key` key specs: COMMAND shows them, key lookups skip them.
+    for args in [
+        vec!["COMMAND", "GETKEYS", "SSUBSCRIBE", "a"],
+        vec!["COMMAND", "GETKEYS", "SPUBLISH", "a", "m"],
+        vec!["COMMAND", "GETKEYS", "SPUBLISH", "a"],
+    ] {
+        r.roundtrip(&req(&args), b"-ERR The command has no key arguments\r\n");
+    }
+    let mut p = srv.client();
+    let info = val(&mut p, cmd("COMMAND").arg("INFO").arg("ssubscribe"));
+    let Value::Array(rows) = info else {
+        panic!("COMMAND INFO {info:?}")
+    };
+    let Value::Array(row) = &rows[0] else {
+        panic!("row {rows:?}")
+    };
+    assert_eq!(&row[3..6], &[Value::Int(1), Value::Int(-1), Value::Int(1)]);
+    assert!(format!("{:?}", row[8]).contains("not_key"), "{:?}", row[8]);
+}
+
 #[test]
 fn pubsub_introspection() {
     let _alone = serial();
@@ -523,6 +717,57 @@ fn channels_are_scoped_to_the_tenant() {
 }
 
 #[test]
+fn shard_channels_are_scoped_to_the_tenant() {
+    let _alone = serial();
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let sa = tenant(&mut admin, "acme");
+    let sb = tenant(&mut admin, "beta");
+    let mut sub_a = raw_as(&srv, "acme", &sa);
+    sub_a.roundtrip(
+        &req(&["SSUBSCRIBE", "orders"]),
+        &confirm(false, "ssubscribe", Some("orders"), 1),
+    );
+    let mut sub_global = srv.raw();
+    sub_global.roundtrip(
+        &req(&["SSUBSCRIBE", "orders", "__tenant:acme:orders"]),
+        &[
+            confirm(false, "ssubscribe", Some("orders"), 1),
+            confirm(false, "ssubscribe", Some("__tenant:acme:orders"), 2),
+        ]
+        .concat(),
+    );
+    let mut pb = client_as(&srv, "beta", &sb);
+    for ch in ["orders", "__tenant:acme:orders"] {
+        assert_eq!(int(&mut pb, cmd("SPUBLISH").arg(ch).arg("from-b")), 0);
+    }
+    assert!(sub_a.nothing_arrives(Duration::from_millis(100)));
+    assert!(sub_global.nothing_arrives(Duration::from_millis(50)));
+    let none: Vec<String> = cmd("PUBSUB").arg("SHARDCHANNELS").query(&mut pb).unwrap();
+    assert!(none.is_empty(), "b sees a's shard channels: {none:?}");
+    assert_eq!(
+        val(&mut pb, cmd("PUBSUB").arg("SHARDNUMSUB").arg("orders")),
+        Value::Array(vec![bulk("orders"), Value::Int(0)])
+    );
+    let mut pa = client_as(&srv, "acme", &sa);
+    assert_eq!(int(&mut pa, cmd("SPUBLISH").arg("orders").arg("for-a")), 1);
+    expect_frame(&mut sub_a, &smessage(false, "orders", "for-a"));
+    assert!(sub_global.nothing_arrives(Duration::from_millis(50)));
+    let chans: Vec<String> = cmd("PUBSUB").arg("SHARDCHANNELS").query(&mut pa).unwrap();
+    assert_eq!(chans, ["orders"]);
+    // The global context's shard channels are its own, prefixed names included.
+    assert_eq!(
+        int(
+            &mut admin,
+            cmd("SPUBLISH").arg("__tenant:acme:orders").arg("g")
+        ),
+        1
+    );
+    sub_global.read_reply();
+    assert!(sub_a.nothing_arrives(Duration::from_millis(50)));
+}
+
+#[test]
 fn rebinding_drops_subscriptions() {
     let _alone = serial();
     let srv = TestServer::start();
@@ -556,8 +801,13 @@ fn rebinding_drops_subscriptions() {
     // Re-authenticating as the same tenant keeps the namespace and the subscriptions.
     assert_eq!(publish(&mut pa, "x", "same"), 1);
     expect_frame(&mut t, &pmessage(true, "*", "x", "same"));
+    t.roundtrip(
+        &req(&["SSUBSCRIBE", "x"]),
+        &confirm(true, "ssubscribe", Some("x"), 1),
+    );
     t.roundtrip(&req(&["AUTH", "beta", &sb]), b"+OK\r\n");
     assert_eq!(publish(&mut pa, "x", "old"), 0);
+    assert_eq!(int(&mut pa, cmd("SPUBLISH").arg("x").arg("old")), 0);
     assert!(t.nothing_arrives(Duration::from_millis(100)));
     assert_eq!(int(&mut pa, cmd("PUBSUB").arg("NUMPAT")), 0);
     let mut pb = client_as(&srv, "beta", &sb);

@@ -45,7 +45,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 use tenantkv::command::keys::key_positions;
 use tenantkv::command::registry::{Entry, REGISTRY};
-use tenantkv::command::spec::{flags, CommandSpec};
+use tenantkv::command::spec::{flags, key_flags, CommandSpec};
 
 // ---------------------------------------------------------------------------------------------
 // A raw RESP2/RESP3 client
@@ -933,6 +933,7 @@ fn same_names_shard(shard: usize, shards: usize) {
     let (mut commands, mut invocations) = (0, 0);
     let mut dropped = Vec::new();
     let publish = has("publish");
+    let spublish = has("spublish");
     let started = Instant::now();
     for (i, e) in REGISTRY.entries.iter().enumerate() {
         if i % shards != shard {
@@ -949,6 +950,14 @@ fn same_names_shard(shard: usize, shards: usize) {
                 let msgs: Vec<Cmd> = names
                     .iter()
                     .map(|n| cb(&[b"PUBLISH".as_ref(), n, b"b-secret-pub"]))
+                    .collect();
+                ar.b.all_ok(&msgs);
+            }
+            if spublish {
+                // Nor on shard channels of the same names.
+                let msgs: Vec<Cmd> = names
+                    .iter()
+                    .map(|n| cb(&[b"SPUBLISH".as_ref(), n, b"b-secret-spub"]))
                     .collect();
                 ar.b.all_ok(&msgs);
             }
@@ -1647,7 +1656,13 @@ fn admin_global_names_never_reach_another_tenant() {
         .collect();
     let (mut commands, mut mixed) = (0, 0);
     for e in REGISTRY.entries.iter().filter(|e| runnable(e)) {
-        if e.spec.keys.is_empty() {
+        // Commands that name keys (sharded Pub/Sub's channels are `not_key` specs: scoped by
+        // the Pub/Sub hub, checked in `pubsub_channels_are_per_tenant_when_they_exist`).
+        if e.spec
+            .keys
+            .iter()
+            .all(|k| k.flags & key_flags::NOT_KEY != 0)
+        {
             continue;
         }
         commands += 1;
@@ -2361,6 +2376,21 @@ fn pubsub_channels_are_per_tenant_when_they_exist() {
             "PUBSUB NUMSUB from b"
         );
         assert_eq!(b.q("PUBSUB NUMPAT"), R::Int(0), "PUBSUB NUMPAT from b");
+    }
+    if has("ssubscribe") && has("spublish") {
+        sub.send(&[c("SSUBSCRIBE k __tenant:b:k")]).unwrap();
+        for _ in 0..2 {
+            sub.recv().expect("ssubscribe confirmation");
+        }
+        for ch in ["k", "__tenant:b:k", "__tenant:a:k"] {
+            let r = b.q(&format!("SPUBLISH {ch} b-secret-pub"));
+            assert_eq!(r, R::Int(0), "b's SPUBLISH {ch} reached a's subscribers");
+        }
+        assert_eq!(b.q("PUBSUB SHARDCHANNELS"), R::Arr(vec![]));
+        assert_eq!(
+            b.q("PUBSUB SHARDNUMSUB k"),
+            R::Arr(vec![R::Bulk(b"k".to_vec()), R::Int(0)]),
+        );
     }
     let mut a = w.login("a", &at);
     assert_eq!(a.q("PUBLISH k a-msg"), R::Int(2));

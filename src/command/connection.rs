@@ -297,7 +297,7 @@ pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
     let tot_mem =
         std::mem::size_of::<crate::server::session::Session>() + qbuf + qbuf_free + argv_mem;
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -308,6 +308,7 @@ pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
         c.db.load(Relaxed),
         c.state.sub.load(Relaxed),
         c.state.psub.load(Relaxed),
+        c.state.ssub.load(Relaxed),
         c.state.multi.load(Relaxed),
         qbuf + qbuf_free,
         cmd,

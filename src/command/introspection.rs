@@ -306,8 +306,13 @@ fn getkeys_common(a: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), Cmd
     let id = super::dispatch::resolve(target)
         .map_err(|_| CmdError::err("ERR Invalid command specified"))?;
     let spec = REGISTRY.entries[id].spec;
-    // Redis's order: a command without key specs is refused before its arity is checked.
-    if spec.keys.is_empty() {
+    // Redis's order: a command without key specs (but `not_key` ones) is refused before its
+    // arity is checked.
+    if spec
+        .keys
+        .iter()
+        .all(|ks| ks.flags & key_flags::NOT_KEY != 0)
+    {
         return Err(CmdError::err("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(target.len()) {

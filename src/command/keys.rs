@@ -4,7 +4,7 @@
 //! call `key_positions`; nothing else decides what a key is, and no code matches command names.
 //! Follows Redis's `getKeysUsingKeySpecs`.
 
-use super::spec::{Begin, CommandSpec, Find, KeySpec};
+use super::spec::{key_flags::NOT_KEY, Begin, CommandSpec, Find, KeySpec};
 use crate::protocol::args::is;
 
 /// Argument indexes that are keys, in spec order. Specs whose begin keyword is absent, or
@@ -20,12 +20,13 @@ pub fn key_positions(spec: &CommandSpec, args: &[&[u8]]) -> Vec<usize> {
 pub fn key_count(spec: &CommandSpec, args: &[&[u8]]) -> usize {
     // Most commands name one key at a fixed position: answered without walking the spec.
     if let [KeySpec {
+        flags,
         begin: Begin::Index(i),
         find: Find::Range { last_key: 0, .. },
         ..
     }] = spec.keys
     {
-        return usize::from(*i > 0 && (*i as usize) < args.len());
+        return usize::from(flags & NOT_KEY == 0 && *i > 0 && (*i as usize) < args.len());
     }
     count_walked(spec, args)
 }
@@ -37,9 +38,10 @@ fn count_walked(spec: &CommandSpec, args: &[&[u8]]) -> usize {
     n
 }
 
-/// Calls `f` with each key argument's index, in spec order.
+/// Calls `f` with each key argument's index, in spec order. Specs flagged `not_key` (sharded
+/// Pub/Sub's channels) name no key, as Redis's default key search has it.
 pub fn visit_keys(spec: &CommandSpec, args: &[&[u8]], mut f: impl FnMut(usize)) {
-    for ks in spec.keys {
+    for ks in spec.keys.iter().filter(|ks| ks.flags & NOT_KEY == 0) {
         positions_for(ks, args, &mut f);
     }
 }

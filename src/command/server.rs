@@ -346,9 +346,10 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             writeln!(o, "evicted_keys:{evicted}\r")?;
             writeln!(o, "keyspace_hits:{}\r", l(&st.keyspace_hits))?;
             writeln!(o, "keyspace_misses:{}\r", l(&st.keyspace_misses))?;
-            let (channels, patterns) = srv.pubsub.totals();
+            let (channels, patterns, shard_channels) = srv.pubsub.totals();
             writeln!(o, "pubsub_channels:{channels}\r")?;
             writeln!(o, "pubsub_patterns:{patterns}\r")?;
+            writeln!(o, "pubsubshard_channels:{shard_channels}\r")?;
             writeln!(o, "total_error_replies:{}\r", l(&st.error_replies))?;
         }
         "replication" => {

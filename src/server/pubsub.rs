@@ -1,6 +1,7 @@
 //! The Pub/Sub hub: who listens to what, per tenant, and delivery into subscribers' outboxes.
 //!
-//! Channels and patterns live in a *namespace*: the id of the tenant the connection acts in,
+//! Channels, patterns and shard channels (SSUBSCRIBE's, a separate set of names: SPUBLISH reaches
+//! only them and PUBLISH never does) live in a *namespace*: the id of the tenant the connection acts in,
 //! or `""` for the global (admin) context (tenant ids are never empty). A publish looks only
 //! in its own namespace, so tenant A's PUBLISH never reaches tenant B's subscribers of the same
 //! name and B's patterns never see A's channels.
@@ -227,19 +228,39 @@ fn put_int(b: &mut BytesMut, v: i64) {
 struct Space {
     channels: Map<Bytes, Subs>,
     patterns: Map<Bytes, Subs>,
+    shard_channels: Map<Bytes, Subs>,
 }
 
 impl Space {
     fn is_empty(&self) -> bool {
-        self.channels.is_empty() && self.patterns.is_empty()
+        self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty()
+    }
+
+    fn names(&self, kind: Kind) -> &Map<Bytes, Subs> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard_channels,
+        }
+    }
+
+    fn names_mut(&mut self, kind: Kind) -> &mut Map<Bytes, Subs> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard_channels,
+        }
     }
 }
 
-/// Which of a connection's two subscription kinds an operation is about.
+/// Which of a connection's three subscription kinds an operation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Channel,
     Pattern,
+    /// Sharded Pub/Sub's channels (SSUBSCRIBE, SPUBLISH): in a single server, channels of their
+    /// own that patterns never match.
+    Shard,
 }
 
 impl Kind {
@@ -247,6 +268,7 @@ impl Kind {
         match self {
             Kind::Channel => ("subscribe", "unsubscribe"),
             Kind::Pattern => ("psubscribe", "punsubscribe"),
+            Kind::Shard => ("ssubscribe", "sunsubscribe"),
         }
     }
 }
@@ -310,35 +332,69 @@ impl Hub {
         n
     }
 
-    /// PUBSUB CHANNELS: the namespace's channels with subscribers, matching `pattern`.
-    pub fn channels(&self, ns: &str, pattern: Option<&[u8]>) -> Vec<Bytes> {
+    /// SPUBLISH: delivers `message` to the subscribers of shard channel `channel` in namespace
+    /// `ns` (patterns never see shard channels); returns how many received it.
+    pub fn publish_shard(
+        &self,
+        ns: &str,
+        channel: &[u8],
+        message: &[u8],
+        limit: OutputLimit,
+    ) -> usize {
+        if self.is_idle() {
+            return 0;
+        }
+        let spaces = self.spaces.read();
+        let Some(subs) = spaces.get(ns).and_then(|s| s.shard_channels.get(channel)) else {
+            return 0;
+        };
+        for s in subs.values() {
+            s.push(limit, |b, h| {
+                b.put_u8(h);
+                b.put_slice(b"3\r\n$8\r\nsmessage\r\n");
+                put_bulk(b, channel);
+                put_bulk(b, message);
+            });
+        }
+        subs.len()
+    }
+
+    /// PUBSUB CHANNELS / SHARDCHANNELS: the namespace's channels (`Kind::Channel`) or shard
+    /// channels with subscribers, matching `pattern`.
+    pub fn channels(&self, ns: &str, kind: Kind, pattern: Option<&[u8]>) -> Vec<Bytes> {
         let spaces = self.spaces.read();
         let Some(space) = spaces.get(ns) else {
             return Vec::new();
         };
         space
-            .channels
+            .names(kind)
             .keys()
             .filter(|c| pattern.is_none_or(|p| crate::util::glob::matches(p, c, false)))
             .cloned()
             .collect()
     }
 
-    /// PUBSUB NUMSUB: subscribers of one channel of the namespace.
-    pub fn numsub(&self, ns: &str, channel: &[u8]) -> usize {
+    /// PUBSUB NUMSUB / SHARDNUMSUB: subscribers of one channel (`Kind::Channel`) or shard
+    /// channel of the namespace.
+    pub fn numsub(&self, ns: &str, kind: Kind, channel: &[u8]) -> usize {
         let spaces = self.spaces.read();
         spaces
             .get(ns)
-            .and_then(|s| s.channels.get(channel))
+            .and_then(|s| s.names(kind).get(channel))
             .map_or(0, |subs| subs.len())
     }
 
-    /// Channels and patterns with at least one subscriber, across every namespace (INFO
-    /// stats `pubsub_channels` / `pubsub_patterns`, for server admins).
-    pub fn totals(&self) -> (usize, usize) {
+    /// Channels, patterns and shard channels with at least one subscriber, across every
+    /// namespace (INFO stats `pubsub_channels`, `pubsub_patterns`, `pubsubshard_channels`, for
+    /// server admins).
+    pub fn totals(&self) -> (usize, usize, usize) {
         let spaces = self.spaces.read();
-        spaces.values().fold((0, 0), |(c, p), s| {
-            (c + s.channels.len(), p + s.patterns.len())
+        spaces.values().fold((0, 0, 0), |(c, p, sc), s| {
+            (
+                c + s.channels.len(),
+                p + s.patterns.len(),
+                sc + s.shard_channels.len(),
+            )
         })
     }
 
@@ -357,6 +413,7 @@ pub struct Subscriptions {
     ns: Arc<str>,
     channels: IndexSet<Bytes, foldhash::fast::RandomState>,
     patterns: IndexSet<Bytes, foldhash::fast::RandomState>,
+    shard_channels: IndexSet<Bytes, foldhash::fast::RandomState>,
     /// What the subscriptions hold in server memory (see `held_bytes`).
     held: usize,
 }
@@ -396,32 +453,40 @@ impl Subscriptions {
             ns: Arc::from(""),
             channels: Default::default(),
             patterns: Default::default(),
+            shard_channels: Default::default(),
             held: 0,
         }
     }
 
-    /// Channels plus patterns: the count Redis's confirmations carry.
-    pub fn count(&self) -> usize {
-        self.channels.len() + self.patterns.len()
+    /// Subscriptions of every kind: any makes the connection subscribed (`CLIENT_PUBSUB`).
+    pub fn total(&self) -> usize {
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
     }
 
-    pub fn channel_count(&self) -> usize {
-        self.channels.len()
+    /// The count a confirmation of `kind` carries: channels plus patterns for those two kinds,
+    /// shard channels alone for shard channels (Redis's `subscriptionCount` of each type).
+    fn count_for(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Channel | Kind::Pattern => self.channels.len() + self.patterns.len(),
+            Kind::Shard => self.shard_channels.len(),
+        }
     }
 
-    pub fn pattern_count(&self) -> usize {
-        self.patterns.len()
+    /// Subscriptions of one kind (CLIENT LIST's `sub`, `psub`, `ssub`).
+    pub fn count_of(&self, kind: Kind) -> usize {
+        self.set_ref(kind).len()
     }
 
     /// The namespace the subscriptions live in, if there are any.
     pub fn namespace(&self) -> Option<&str> {
-        (self.count() > 0).then_some(&*self.ns)
+        (self.total() > 0).then_some(&*self.ns)
     }
 
     fn set_ref(&self, kind: Kind) -> &IndexSet<Bytes, foldhash::fast::RandomState> {
         match kind {
             Kind::Channel => &self.channels,
             Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard_channels,
         }
     }
 
@@ -429,13 +494,14 @@ impl Subscriptions {
         match kind {
             Kind::Channel => &mut self.channels,
             Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard_channels,
         }
     }
 
-    /// (P)SUBSCRIBE: subscribes to each name in namespace `ns` and queues one confirmation
+    /// (P|S)SUBSCRIBE: subscribes to each name in namespace `ns` and queues one confirmation
     /// per name. The caller has already moved the subscriptions to `ns` (see `leave_all`).
     pub fn subscribe(&mut self, ns: &str, kind: Kind, names: &[&[u8]]) {
-        if self.count() == 0 && *self.ns != *ns {
+        if self.total() == 0 && *self.ns != *ns {
             self.ns = Arc::from(ns);
         }
         debug_assert!(*self.ns == *ns, "subscriptions span one namespace");
@@ -449,20 +515,19 @@ impl Subscriptions {
         for name in names {
             if self.set(kind).insert(Bytes::copy_from_slice(name)) {
                 self.held += subscription_size(name);
-                let map = match kind {
-                    Kind::Channel => &mut space.channels,
-                    Kind::Pattern => &mut space.patterns,
-                };
-                map.entry(Bytes::copy_from_slice(name))
+                space
+                    .names_mut(kind)
+                    .entry(Bytes::copy_from_slice(name))
                     .or_default()
                     .insert(id, self.sub.clone());
                 hub.total.fetch_add(1, Relaxed);
             }
-            self.sub.confirm(kind.names().0, Some(name), self.count());
+            self.sub
+                .confirm(kind.names().0, Some(name), self.count_for(kind));
         }
     }
 
-    /// (P)UNSUBSCRIBE: the given names, or every one of `kind` when `names` is empty. One
+    /// (P|S)UNSUBSCRIBE: the given names, or every one of `kind` when `names` is empty. One
     /// confirmation per name; with none to leave, a single one with a null name.
     pub fn unsubscribe(&mut self, kind: Kind, names: &[&[u8]]) {
         let all: Vec<Bytes>;
@@ -470,7 +535,7 @@ impl Subscriptions {
         let names = if names.is_empty() {
             all = self.set(kind).iter().cloned().collect();
             if all.is_empty() {
-                self.sub.confirm(kind.names().1, None, self.count());
+                self.sub.confirm(kind.names().1, None, self.count_for(kind));
                 return;
             }
             listed = args::borrowed(&all);
@@ -485,14 +550,15 @@ impl Subscriptions {
                 self.held -= subscription_size(name);
                 remove(&hub, &mut spaces, &self.ns, kind, name, self.sub.client.id);
             }
-            self.sub.confirm(kind.names().1, Some(name), self.count());
+            self.sub
+                .confirm(kind.names().1, Some(name), self.count_for(kind));
         }
     }
 
     /// Leaves everything without confirmations: RESET, a rebind to another namespace, the
     /// end of the connection.
     pub fn leave_all(&mut self) {
-        if self.count() == 0 {
+        if self.total() == 0 {
             return;
         }
         self.held = 0;
@@ -501,6 +567,7 @@ impl Subscriptions {
         for (kind, set) in [
             (Kind::Channel, std::mem::take(&mut self.channels)),
             (Kind::Pattern, std::mem::take(&mut self.patterns)),
+            (Kind::Shard, std::mem::take(&mut self.shard_channels)),
         ] {
             for name in &set {
                 remove(&self.hub, &mut spaces, &self.ns, kind, name, id);
@@ -521,10 +588,7 @@ fn remove(
     let Some(space) = spaces.get_mut(ns) else {
         return;
     };
-    let map = match kind {
-        Kind::Channel => &mut space.channels,
-        Kind::Pattern => &mut space.patterns,
-    };
+    let map = space.names_mut(kind);
     if let Some(subs) = map.get_mut(name) {
         if subs.swap_remove(&id).is_some() {
             hub.total.fetch_sub(1, Relaxed);
@@ -579,11 +643,46 @@ mod tests {
             take(&b.sub),
             b"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$4\r\nnews\r\n$1\r\nx\r\n"
         );
-        assert_eq!(hub.numsub("acme", b"news"), 1);
-        assert_eq!(hub.numsub("beta", b"news"), 0);
+        assert_eq!(hub.numsub("acme", Kind::Channel, b"news"), 1);
+        assert_eq!(hub.numsub("beta", Kind::Channel, b"news"), 0);
         assert_eq!(hub.numpat("beta"), 1);
         drop(a);
         drop(b);
+        assert!(hub.is_idle());
+        assert!(hub.spaces.read().is_empty());
+    }
+
+    #[test]
+    fn shard_channels_are_names_of_their_own() {
+        let hub = Arc::new(Hub::new());
+        let mut a = Subscriptions::new(hub.clone(), client(1), false);
+        a.subscribe("", Kind::Shard, &[b"x"]);
+        a.subscribe("", Kind::Pattern, &[b"*"]);
+        assert_eq!(
+            take(&a.sub),
+            [
+                &b"*3\r\n$10\r\nssubscribe\r\n$1\r\nx\r\n:1\r\n"[..],
+                b"*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n",
+            ]
+            .concat()
+        );
+        let none = OutputLimit::default();
+        assert_eq!(hub.publish_shard("", b"x", b"m", none), 1);
+        assert_eq!(
+            take(&a.sub),
+            b"*3\r\n$8\r\nsmessage\r\n$1\r\nx\r\n$1\r\nm\r\n"
+        );
+        assert_eq!(hub.numsub("", Kind::Channel, b"x"), 0);
+        assert_eq!(hub.numsub("", Kind::Shard, b"x"), 1);
+        assert_eq!(hub.totals(), (0, 1, 1));
+        assert_eq!(a.total(), 2);
+        a.unsubscribe(Kind::Pattern, &[]);
+        assert_eq!(
+            a.namespace(),
+            Some(""),
+            "a shard channel alone is a subscription"
+        );
+        drop(a);
         assert!(hub.is_idle());
         assert!(hub.spaces.read().is_empty());
     }

@@ -1,7 +1,7 @@
 //! Per-connection state (`Session`) and the slice of it other connections may see or act on
 //! (`ClientHandle`: CLIENT LIST / INFO / KILL, shutdown).
 
-use super::pubsub::Subscriptions;
+use super::pubsub::{Kind, Subscriptions};
 use crate::protocol::{Proto, Reply};
 use crate::storage::TenantData;
 use crate::tenant::manager::TokenGrant;
@@ -42,10 +42,11 @@ pub struct ClientHandle {
 }
 
 /// A connection's state as other connections see it (CLIENT LIST `flags`, `sub`, `psub`,
-/// `multi`): written by the connection after each batch, read by anyone.
+/// `ssub`, `multi`): written by the connection after each batch, read by anyone.
 pub struct ClientState {
     pub sub: std::sync::atomic::AtomicU32,
     pub psub: std::sync::atomic::AtomicU32,
+    pub ssub: std::sync::atomic::AtomicU32,
     /// Commands queued in MULTI, or -1 outside one.
     pub multi: std::sync::atomic::AtomicI32,
     pub flags: AtomicU8,
@@ -62,6 +63,7 @@ impl Default for ClientState {
         ClientState {
             sub: Default::default(),
             psub: Default::default(),
+            ssub: Default::default(),
             multi: std::sync::atomic::AtomicI32::new(-1),
             flags: Default::default(),
             watch: Default::default(),
@@ -421,9 +423,9 @@ impl Session {
         self.tenant_id().unwrap_or("")
     }
 
-    /// Subscribed to at least one channel or pattern (Redis's `CLIENT_PUBSUB`).
+    /// Subscribed to at least one channel, pattern or shard channel (Redis's `CLIENT_PUBSUB`).
     pub fn subscribed(&self) -> bool {
-        self.pubsub.as_ref().is_some_and(|p| p.count() > 0)
+        self.pubsub.as_ref().is_some_and(|p| p.total() > 0)
     }
 
     /// After a rebind: subscriptions made in another tenant's namespace are dropped, so the
@@ -595,16 +597,15 @@ impl Session {
     /// broken WATCH): once per batch, a few relaxed stores.
     pub fn publish_state(&self) {
         let st = &self.handle.state;
-        let (sub, psub) = self
-            .pubsub
-            .as_ref()
-            .map_or((0, 0), |p| (p.channel_count(), p.pattern_count()));
+        let [sub, psub, ssub] = [Kind::Channel, Kind::Pattern, Kind::Shard]
+            .map(|k| self.pubsub.as_ref().map_or(0, |p| p.count_of(k)));
         st.sub.store(sub as u32, Relaxed);
         st.psub.store(psub as u32, Relaxed);
+        st.ssub.store(ssub as u32, Relaxed);
         let multi = self.multi.as_ref().map_or(-1, |m| m.queue.len() as i32);
         st.multi.store(multi, Relaxed);
         let mut flags = 0;
-        if sub + psub > 0 {
+        if sub + psub + ssub > 0 {
             flags |= CLIENT_PUBSUB;
         }
         if self.multi.is_some() {
