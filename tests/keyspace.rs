@@ -1281,7 +1281,7 @@ fn object_help_lists_the_subcommands() {
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
         "HELP",
-        "    Prints this help.",
+        "    Print this help.",
     ];
     assert_eq!(lines, want);
     let lower: Vec<String> = cmd("object").arg("help").query(&mut c).unwrap();

@@ -76,6 +76,17 @@ fn an_exec_refused_at_the_door_discards_the_transaction_as_redis_does() {
     q(&mut c, &["MULTI"]);
     assert_eq!(q(&mut c, &["SET", "a", "2"]), queued());
     assert_eq!(exec(&mut c), Value::Array(vec![Value::Okay]));
+    // Outside MULTI too: a refused EXEC answers EXECABORT and drops the WATCHed keys (Redis's
+    // `rejectCommand` aborts any EXEC it refuses).
+    q(&mut c, &["WATCH", "w"]);
+    assert_eq!(
+        err(&mut c, &["EXEC", "now"]),
+        "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"
+    );
+    set(&mut other, "w", "2");
+    q(&mut c, &["MULTI"]);
+    assert_eq!(q(&mut c, &["SET", "a", "3"]), queued());
+    assert_eq!(exec(&mut c), Value::Array(vec![Value::Okay]));
 }
 
 #[test]

@@ -534,6 +534,26 @@ fn zunion_zinter_zdiff_with_weights_and_aggregates() {
         sq(&mut k, "ZUNION 2 a a WEIGHTS inf -inf WITHSCORES"),
         ["x", "0", "y", "0", "z", "0"]
     );
+    // Inputs are summed smallest first, as Redis does, which decides what infinities come to
+    // (replies checked against redis-server 7.0.15): inf + inf + -inf is inf + -inf = 0.
+    n(&mut k, "ZADD pinf inf e1");
+    n(&mut k, "ZADD minf -inf e1 0 e2");
+    assert_eq!(
+        sq(&mut k, "ZUNION 3 pinf minf pinf WITHSCORES"),
+        ["e1", "0", "e2", "0"]
+    );
+    // In an intersection only the first (smallest) input's inf × 0 is cleared to 0; a later
+    // one is NaN, and a sum with NaN is 0.
+    n(&mut k, "ZADD i1 inf x");
+    n(&mut k, "ZADD i2 inf x");
+    assert_eq!(
+        sq(&mut k, "ZINTER 2 i1 i2 WEIGHTS 1 0 WITHSCORES"),
+        ["x", "0"]
+    );
+    assert_eq!(
+        sq(&mut k, "ZINTER 2 i1 i2 WEIGHTS 0 1 WITHSCORES"),
+        ["x", "inf"]
+    );
     assert_eq!(n(&mut k, "ZINTERCARD 2 a b"), 2);
     assert_eq!(n(&mut k, "ZINTERCARD 2 a b LIMIT 1"), 1);
     assert_eq!(n(&mut k, "ZINTERCARD 2 a b LIMIT 0"), 2);

@@ -232,10 +232,11 @@ pub fn dispatch(server: &Arc<Server>, session: &mut Session, args: &[&[u8]]) -> 
                 server.command_stats[id].rejected.fetch_add(1, Relaxed);
             }
             // A command refused while queueing dooms the transaction (Redis's
-            // `flagTransaction`); a refused EXEC discards it then and there, so nothing the
-            // queue holds outlives the refusal (Redis's `execCommandAbort`).
+            // `flagTransaction`); a refused EXEC, in MULTI or not, discards it and the WATCHed
+            // keys then and there, so nothing the queue holds outlives the refusal (Redis's
+            // `execCommandAbort`).
             match session.multi.as_mut() {
-                Some(_) if id.is_some_and(|id| REGISTRY.entries[id].spec.name == "exec") => {
+                _ if id.is_some_and(|id| REGISTRY.entries[id].spec.name == "exec") => {
                     session.multi = None;
                     session.unwatch_all();
                     Reply::Error(exec_abort(&e))

@@ -31,6 +31,7 @@ pub fn help_reply(container: &str, lines: &[&str]) -> Reply {
     )];
     out.extend(lines.iter().map(|l| Reply::Status(l.to_string().into())));
     out.push(Reply::status("HELP"));
-    out.push(Reply::status("    Prints this help."));
+    // Redis 7.2's wording (7.0 says "Prints").
+    out.push(Reply::status("    Print this help."));
     Reply::Array(out)
 }

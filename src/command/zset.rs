@@ -1156,7 +1156,8 @@ fn input_contains(t: &mut Txn<'_>, key: &[u8], m: &[u8]) -> Option<f64> {
     }
 }
 
-/// `weight × score`, where 0 × inf counts as 0 rather than NaN.
+/// `weight × score`, where 0 × inf counts as 0 rather than NaN (every input of a union, the
+/// first of an intersection).
 fn weighted(score: f64, weight: f64) -> f64 {
     let v = score * weight;
     if v.is_nan() {
@@ -1241,6 +1242,11 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], call: SetOpCall) -> Result<Repl
         }
     }
 
+    // Redis walks union and intersection inputs from the smallest to the largest: the order
+    // of the additions, so what opposite infinities sum to (0) and how sums round.
+    if call.op != SetOp::Diff {
+        srcs.sort_by_key(|s| s.len);
+    }
     let mut acc = Acc::default();
     match call.op {
         SetOp::Union => {
@@ -1257,8 +1263,7 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], call: SetOpCall) -> Result<Repl
             }
         }
         SetOp::Inter => {
-            // Walk the smallest input, probing the others (Redis sorts them by size).
-            srcs.sort_by_key(|s| s.len);
+            // Walk the smallest input, probing the others.
             if srcs[0].len > 0 {
                 let mut cands: Vec<(Member, f64)> = Vec::with_capacity(srcs[0].len);
                 for_each_input(&mut t, a[srcs[0].key_at], |m, score| {
@@ -1267,7 +1272,9 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], call: SetOpCall) -> Result<Repl
                 'next: for (m, mut score) in cands {
                     for s in &srcs[1..] {
                         match input_contains(&mut t, a[s.key_at], m.as_bytes()) {
-                            Some(v) => aggregate.apply(&mut score, weighted(v, s.weight)),
+                            // Only the first input's product is cleared of NaN (inf × 0);
+                            // a later one reaches the sum, which makes it 0, as in Redis.
+                            Some(v) => aggregate.apply(&mut score, v * s.weight),
                             None => continue 'next,
                         }
                     }
