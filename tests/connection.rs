@@ -1086,6 +1086,39 @@ fn client_kill_addr_filter_kills_matching_client() {
     assert_eq!(n, 0);
 }
 
+/// TYPE filters kill only clients of that type: `pubsub` the subscribed ones, `normal` the
+/// others, `master` and `replica` nobody (there are no replication links).
+#[test]
+fn client_kill_by_type() {
+    let srv = TestServer::start();
+    let mut me = srv.client();
+    let mut plain = srv.client();
+    let plain_id = client_id(&mut plain);
+    let mut sub = srv.raw();
+    sub.roundtrip(
+        b"SSUBSCRIBE ch\r\n",
+        b"*3\r\n$10\r\nssubscribe\r\n$2\r\nch\r\n:1\r\n",
+    );
+    let kill_type = |con: &mut redis::Connection, t: &str| -> i64 {
+        redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg(t)
+            .query(con)
+            .unwrap()
+    };
+    for t in ["master", "replica", "slave"] {
+        assert_eq!(kill_type(&mut me, t), 0, "TYPE {t}");
+    }
+    assert_alive(&mut plain);
+    assert_eq!(kill_type(&mut me, "pubsub"), 1);
+    assert!(sub.is_closed());
+    assert_alive(&mut plain);
+    assert_eq!(kill_type(&mut me, "normal"), 1, "everyone but the caller");
+    wait_gone(&mut me, plain_id);
+    assert_alive(&mut me);
+}
+
 #[test]
 fn client_kill_skips_the_caller_by_default() {
     let srv = TestServer::start();

@@ -322,29 +322,11 @@ pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id [client-id ...]]
 fn client_list(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut ids: Option<Vec<u64>> = None;
-    let mut only_none = false;
-    // TYPE normal / pubsub: Redis's client types (a subscribed client is `pubsub`).
-    let mut want_pubsub: Option<bool> = None;
+    let mut kind = None;
     let mut i = 2;
     while i < a.len() {
         if args::is(a[i], "TYPE") && i + 1 < a.len() {
-            let t = &a[i + 1];
-            if args::is(t, "normal") {
-                want_pubsub = Some(false);
-            } else if args::is(t, "pubsub") {
-                want_pubsub = Some(true);
-            } else if ["master", "replica", "slave"]
-                .iter()
-                .any(|n| args::is(t, n))
-            {
-                // There are no replication links: the filter matches nothing.
-                only_none = true;
-            } else {
-                return Err(CmdError::err(format!(
-                    "ERR Unknown client type '{}'",
-                    args::text(t)
-                )));
-            }
+            kind = Some(ClientType::parse(a[i + 1])?);
             i += 2;
         } else if args::is(a[i], "ID") && i + 1 < a.len() {
             let mut v = Vec::new();
@@ -376,11 +358,7 @@ fn client_list(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let own = QueryView::own(ctx, a);
     let mut out = String::new();
     for c in clients {
-        let pubsub = c.state.flags.load(Relaxed) & CLIENT_PUBSUB != 0;
-        if only_none
-            || ids.as_ref().is_some_and(|v| !v.contains(&c.id))
-            || want_pubsub.is_some_and(|w| w != pubsub)
-        {
+        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) || kind.is_some_and(|k| !k.has(&c)) {
             continue;
         }
         let q = if c.id == me {
@@ -425,6 +403,7 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         return Err(CmdError::Syntax);
     }
     let (mut id, mut addr, mut laddr, mut user, mut maxage) = (None, None, None, None, None);
+    let mut kind = None;
     let mut skipme = true;
     for pair in a[2..].chunks_exact(2) {
         let (k, v) = (&pair[0], &pair[1]);
@@ -456,15 +435,7 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         } else if args::is(k, "MAXAGE") {
             maxage = Some(args::int(v)?);
         } else if args::is(k, "TYPE") {
-            if !["normal", "master", "replica", "slave", "pubsub"]
-                .iter()
-                .any(|n| args::is(v, n))
-            {
-                return Err(CmdError::err(format!(
-                    "ERR Unknown client type '{}'",
-                    args::text(v)
-                )));
-            }
+            kind = Some(ClientType::parse(v)?);
         } else if args::is(k, "SKIPME") {
             skipme = if args::is(v, "yes") {
                 true
@@ -490,6 +461,7 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
                 && laddr.as_ref().is_none_or(|x| &c.laddr == x)
                 && user.as_ref().is_none_or(|u| *c.user.lock() == *u)
                 && maxage.is_none_or(|m| now.saturating_sub(c.created_ms) / 1000 >= m as u64)
+                && kind.is_none_or(|k| k.has(c))
                 && !(skipme && c.id == me)
         })
         .map(|c| c.clone())
@@ -498,6 +470,46 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         kill(ctx, c, me);
     }
     Ok(Reply::Int(victims.len() as i64))
+}
+
+/// Redis's client types, as the TYPE filters of CLIENT LIST and CLIENT KILL name them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    /// Subscribed to a channel, pattern or shard channel.
+    Pubsub,
+    /// `master`, `replica` (`slave`): replication links, of which there are none.
+    Replication,
+}
+
+impl ClientType {
+    fn parse(v: &[u8]) -> Result<ClientType, CmdError> {
+        if args::is(v, "normal") {
+            Ok(ClientType::Normal)
+        } else if args::is(v, "pubsub") {
+            Ok(ClientType::Pubsub)
+        } else if ["master", "replica", "slave"]
+            .iter()
+            .any(|n| args::is(v, n))
+        {
+            Ok(ClientType::Replication)
+        } else {
+            Err(CmdError::err(format!(
+                "ERR Unknown client type '{}'",
+                args::text(v)
+            )))
+        }
+    }
+
+    /// Whether client `c` is of this type (as of its last published state).
+    fn has(self, c: &ClientHandle) -> bool {
+        let pubsub = c.state.flags.load(Relaxed) & CLIENT_PUBSUB != 0;
+        match self {
+            ClientType::Normal => !pubsub,
+            ClientType::Pubsub => pubsub,
+            ClientType::Replication => false,
+        }
+    }
 }
 
 /// A connection bound to a tenant sees and kills only that tenant's connections.
