@@ -42,6 +42,17 @@ fn spawn(srv: &TestServer, args: &'static [&'static str]) -> thread::JoinHandle<
     })
 }
 
+/// `spawn` for arguments built at run time.
+fn spawn_owned(srv: &TestServer, args: Vec<String>) -> thread::JoinHandle<(Value, Duration)> {
+    let mut c = srv.client();
+    thread::spawn(move || {
+        let t = Instant::now();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let v = q(&mut c, &args);
+        (v, t.elapsed())
+    })
+}
+
 /// Waits until `n` clients are blocked (CLIENT LIST shows their last command).
 fn wait_blocked(c: &mut Connection, cmd_name: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -120,11 +131,28 @@ fn bad_timeouts_get_redis_errors() {
         err(&mut c, &["BLPOP", "k", "soon"]),
         "ERR timeout is not a float or out of range"
     );
-    // Finite for Redis's long double, but past LLONG_MAX milliseconds.
+    // Finite for Redis's long double, but past LLONG_MAX milliseconds; `strtold` reads hex
+    // and infinities too, and refuses what overflows even a long double.
+    for t in ["1e400", "0x7FFFFFFFFFFFFF", "inf", "9223372036854775"] {
+        assert_eq!(
+            err(&mut c, &["BZPOPMAX", "k", t]),
+            "ERR timeout is out of range",
+            "{t}"
+        );
+    }
+    for t in ["1e5000", "nan", ".", "0x"] {
+        assert_eq!(
+            err(&mut c, &["BLPOP", "k", t]),
+            "ERR timeout is not a float or out of range",
+            "{t}"
+        );
+    }
     assert_eq!(
-        err(&mut c, &["BZPOPMAX", "k", "1e400"]),
-        "ERR timeout is out of range"
+        err(&mut c, &["BLPOP", "k", "-inf"]),
+        "ERR timeout is negative"
     );
+    // 0x0.1 seconds is 62.5 ms: a hex timeout times out like any other.
+    assert_eq!(q(&mut c, &["BLPOP", "k", "0x0.1"]), Value::Nil);
     assert_eq!(
         err(&mut c, &["BLPOP", "k"]),
         "ERR wrong number of arguments for 'blpop' command"
@@ -156,6 +184,60 @@ fn waiters_are_served_first_come_first_served() {
         third.join().unwrap().0,
         Value::Array(vec![bulk("q"), bulk("c")])
     );
+}
+
+/// Redis serves a blocked client as soon as the command that fed it ends, before the feeder's
+/// next command (Redis's "Unblock fairness is kept while pipelining"): a pipelined push then
+/// pop leaves the pushed element to the client that was waiting for it.
+#[test]
+fn a_pipelined_pop_after_a_push_leaves_the_element_to_the_waiter() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    for (block, feed_then_pop, want_pop) in [
+        ("BLPOP", "RPUSH q x\r\nBLPOP q 0.2\r\n", "*-1\r\n"),
+        ("BLPOP", "RPUSH q x\r\nLPOP q\r\n", "$-1\r\n"),
+        ("BZPOPMIN", "ZADD q 1 x\r\nZPOPMIN q\r\n", "*0\r\n"),
+    ] {
+        let waiter = spawn_owned(&srv, vec![block.into(), "q".into(), "0".into()]);
+        wait_blocked(&mut c, &block.to_lowercase(), 1);
+        let mut feeder = srv.raw();
+        feeder.send(feed_then_pop.as_bytes());
+        assert_eq!(feeder.read_reply(), b":1\r\n");
+        assert_eq!(
+            String::from_utf8(feeder.read_reply()).unwrap(),
+            want_pop,
+            "{feed_then_pop:?}"
+        );
+        let (got, _) = waiter.join().unwrap();
+        assert!(
+            matches!(&got, Value::Array(v) if v.len() >= 2 && v[1] == bulk("x")),
+            "{block}: the waiter got {got:?}"
+        );
+        q(&mut c, &["DEL", "q"]);
+    }
+}
+
+/// A command that blocked counts once in INFO commandstats: when it is served, or when it
+/// times out; the try that found nothing is not a call of its own.
+#[test]
+fn a_blocked_command_counts_once_in_commandstats() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let calls = |c: &mut Connection| -> String {
+        let f = info_fields(&info(c, &["commandstats"]));
+        f.get("cmdstat_blpop")
+            .and_then(|v| v.split(',').next().map(str::to_string))
+            .unwrap_or_default()
+    };
+    let waiter = spawn(&srv, &["BLPOP", "q", "0"]);
+    wait_blocked(&mut c, "blpop", 1);
+    assert_eq!(calls(&mut c), "", "not yet a call while it waits");
+    q(&mut c, &["RPUSH", "q", "x"]);
+    waiter.join().unwrap();
+    eventually("the served call", || calls(&mut c) == "calls=1");
+    let timed_out = spawn(&srv, &["BLPOP", "q", "0.05"]);
+    assert_eq!(timed_out.join().unwrap().0, Value::Nil);
+    eventually("the timed-out call", || calls(&mut c) == "calls=2");
 }
 
 /// Redis's "BRPOPLPUSH with multiple blocked clients": the first waiter's destination has the

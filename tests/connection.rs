@@ -740,6 +740,7 @@ fn client_list_line_has_redis_fields_in_order() {
             "psub",
             "ssub",
             "multi",
+            "watch",
             "qbuf",
             "qbuf-free",
             "argv-mem",
@@ -817,7 +818,7 @@ fn client_list_shows_subscriptions_multi_blocked_and_broken_watch() {
         m.roundtrip(b"*1\r\n$4\r\nPING\r\n", b"+QUEUED\r\n");
     }
     let l = line_when(&mut a, &mid, |l| field(l, "multi") == "2");
-    assert_eq!(field(&l, "flags"), "x");
+    assert_eq!((field(&l, "flags"), field(&l, "watch")), ("x", "1"));
     let _: () = redis::cmd("SET").arg("w").arg("1").query(&mut a).unwrap();
     let l = line_when(&mut a, &mid, |l| field(l, "flags") == "xd");
     assert_eq!(field(&l, "multi"), "2");
@@ -829,6 +830,10 @@ fn client_list_shows_subscriptions_multi_blocked_and_broken_watch() {
     let _: () = redis::cmd("RPUSH").arg("q").arg("x").query(&mut a).unwrap();
     b.read_reply();
     line_when(&mut a, &bid, |l| field(l, "flags") == "N");
+    // After EXEC: no keys watched, and `cmd` names EXEC, not the last command it ran.
+    m.request(b"*1\r\n$4\r\nEXEC\r\n");
+    let l = line_when(&mut a, &mid, |l| field(l, "multi") == "-1");
+    assert_eq!((field(&l, "watch"), field(&l, "cmd")), ("0", "exec"));
 }
 
 #[test]
@@ -1231,6 +1236,12 @@ fn client_kill_filter_errors() {
         (vec!["ID", "1", "x"], "ERR syntax error"),
         (vec!["SKIPME", "maybe"], "ERR syntax error"),
         (vec!["TYPE", "foo"], "ERR Unknown client type 'foo'"),
+        (vec!["MAXAGE", "0"], "ERR maxage should be greater than 0"),
+        (vec!["MAXAGE", "-1"], "ERR maxage should be greater than 0"),
+        (
+            vec!["MAXAGE", "x"],
+            "ERR maxage is not an integer or out of range",
+        ),
     ] {
         assert_err_exact(&mut c, redis::cmd("CLIENT").arg("KILL").arg(&args), err);
     }

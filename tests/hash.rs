@@ -510,10 +510,42 @@ fn hscan_listpack_answers_whole_and_hashtable_pages() {
         cmd("HSCAN").arg("h").arg("0").arg("MATCH"),
         "ERR syntax error",
     );
+    // NOVALUES (Redis 7.4): fields alone; a flag anywhere among the options. Other scans
+    // refuse it by name.
+    assert_eq!(
+        val(
+            &mut c,
+            cmd("HSCAN")
+                .arg("h")
+                .arg("0")
+                .arg("NOVALUES")
+                .arg("MATCH")
+                .arg("a*")
+        ),
+        Value::Array(vec![bulk("0"), Value::Array(vec![bulk("a1"), bulk("a2")])])
+    );
+    let _: i64 = cmd("SADD").arg("s").arg("m").query(&mut c).unwrap();
+    let _: i64 = cmd("ZADD").arg("z").arg(1).arg("m").query(&mut c).unwrap();
+    for mut scan in [
+        cmd("SSCAN").arg("s").arg("0").arg("NOVALUES").clone(),
+        cmd("ZSCAN").arg("z").arg("0").arg("NOVALUES").clone(),
+        cmd("SCAN").arg("0").arg("NOVALUES").clone(),
+    ] {
+        err(
+            &mut c,
+            &mut scan,
+            "ERR NOVALUES option can only be used in HSCAN",
+        );
+    }
+    // Only SCAN has TYPE; a cursor may carry a `+`, as `strtoull` reads it.
     err(
         &mut c,
-        cmd("HSCAN").arg("h").arg("0").arg("NOVALUES"),
+        cmd("HSCAN").arg("h").arg("0").arg("TYPE").arg("hash"),
         "ERR syntax error",
+    );
+    assert_eq!(
+        val(&mut c, cmd("ZSCAN").arg("z").arg("+0")),
+        Value::Array(vec![bulk("0"), Value::Array(vec![bulk("m"), bulk("1")])])
     );
 
     // A hashtable hash pages, and fields present throughout are all returned under deletes.

@@ -673,18 +673,35 @@ fn command_getkeys_checks_for_keys_before_arity() {
 
 #[test]
 fn command_getkeys_needs_a_command_with_arguments() {
-    // COMMAND GETKEYS and GETKEYSANDFLAGS have arity -4 in Redis 7: a bare command name is an
-    // arity error of the subcommand itself.
+    // COMMAND GETKEYS and GETKEYSANDFLAGS have arity -3 since Redis 7.2 (7.0 had -4): a bare
+    // command name passes, and the named command's own arity refuses it.
     let srv = TestServer::start();
     let mut c = srv.client();
     for sub in ["getkeys", "getkeysandflags"] {
         assert_err_exact(
             &mut c,
             redis::cmd("COMMAND").arg(sub).arg("get"),
+            "ERR Invalid number of arguments specified for command",
+        );
+        assert_err_exact(
+            &mut c,
+            redis::cmd("COMMAND").arg(sub),
             &format!("ERR wrong number of arguments for 'command|{sub}' command"),
         );
         let e = one_info(&mut c, &format!("command|{sub}"));
-        assert_eq!(int(&e[1]), -4, "command|{sub} arity");
+        assert_eq!(int(&e[1]), -3, "command|{sub} arity");
+        // Keys past the arguments (Redis's invalid key spec): a numkeys too large or zero.
+        for args in [
+            &["zunionstore", "dst", "2", "a"][..],
+            &["zinterstore", "zz", "1443677133621497600", "asdf"],
+            &["lmpop", "0", "a", "left"],
+        ] {
+            assert_err_exact(
+                &mut c,
+                redis::cmd("COMMAND").arg(sub).arg(args),
+                "ERR Invalid arguments specified for command",
+            );
+        }
     }
 }
 

@@ -282,10 +282,10 @@ fn resp3_pushes_and_normal_commands() {
     sub.roundtrip(&req(&["SET", "k", "v"]), b"+OK\r\n");
     sub.roundtrip(&req(&["GET", "k"]), b"$1\r\nv\r\n");
     sub.roundtrip(&req(&["PING"]), b"+PONG\r\n");
-    // Its own PUBLISH: the push comes before the reply, as in Redis.
+    // Its own PUBLISH: the push comes after the reply, as Redis 7.2 postpones it.
     sub.send(&req(&["PUBLISH", "a", "self"]));
-    expect_frame(&mut sub, &message(true, "a", "self"));
     expect_frame(&mut sub, b":1\r\n");
+    expect_frame(&mut sub, &message(true, "a", "self"));
     sub.send(&req(&["PSUBSCRIBE", "*"]));
     expect_frame(&mut sub, &confirm(true, "psubscribe", Some("*"), 3));
     let mut p = srv.client();
@@ -452,8 +452,8 @@ fn sharded_pubsub_byte_exact() {
     );
     s3.roundtrip(&req(&["GET", "k"]), b"_\r\n");
     s3.send(&req(&["SPUBLISH", "q", "self"]));
-    expect_frame(&mut s3, &smessage(true, "q", "self"));
     expect_frame(&mut s3, b":1\r\n");
+    expect_frame(&mut s3, &smessage(true, "q", "self"));
     s3.roundtrip(
         &req(&["SUNSUBSCRIBE"]),
         &confirm(true, "sunsubscribe", Some("q"), 0),

@@ -442,6 +442,45 @@ fn flushall_async_and_sync() {
     }
 }
 
+/// INFO's lazyfree counters follow what a background thread really frees: a big ASYNC flush
+/// (past 10 000 keys) goes there, a SYNC one and a small ASYNC one are freed inline.
+#[test]
+fn lazyfree_counters_count_what_a_background_thread_freed() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let lazy = |c: &mut redis::Connection| {
+        let f = info_fields(&info(c, &["memory"]));
+        (
+            f["lazyfree_pending_objects"].clone(),
+            f["lazyfreed_objects"].clone(),
+        )
+    };
+    assert_eq!(lazy(&mut c), ("0".into(), "0".into()));
+    let fill = |c: &mut redis::Connection, n: usize| {
+        for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+            let mut mset = redis::cmd("MSET");
+            for i in chunk {
+                mset.arg(format!("k{i}")).arg("v");
+            }
+            let _: () = mset.query(c).unwrap();
+        }
+    };
+    fill(&mut c, 12_000);
+    let _: () = redis::cmd("FLUSHALL").arg("SYNC").query(&mut c).unwrap();
+    fill(&mut c, 100);
+    let _: () = redis::cmd("FLUSHDB").arg("ASYNC").query(&mut c).unwrap();
+    assert_eq!(lazy(&mut c), ("0".into(), "0".into()));
+    fill(&mut c, 12_000);
+    let _: () = redis::cmd("FLUSHALL").arg("ASYNC").query(&mut c).unwrap();
+    assert_eq!(dbsize(&mut c), 0);
+    eventually("the background free", || {
+        lazy(&mut c) == ("0".into(), "12000".into())
+    });
+    // CONFIG RESETSTAT clears the count of freed objects, as Redis's does.
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    assert_eq!(lazy(&mut c), ("0".into(), "0".into()));
+}
+
 #[test]
 fn flush_with_bad_argument_is_a_syntax_error_and_flushes_nothing() {
     let srv = TestServer::start();

@@ -13,6 +13,7 @@ use super::dispatch::Ctx;
 use crate::protocol::{args, CmdError, Reply};
 use crate::server::session::Blocked;
 use crate::storage::keyspace::Keyspace;
+use crate::util::long_double::LongDouble;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,16 +65,24 @@ pub fn multi_pop_args(a: &[&[u8]], first: usize, ends: [&str; 2]) -> Result<Mult
 }
 
 /// A blocking command's timeout in seconds (fractions allowed; 0 = forever), parsed as
-/// Redis's `getTimeoutFromObjectOrReply`: rounded up to whole milliseconds.
+/// Redis's `getTimeoutFromObjectOrReply`: read as a `long double` (so `0x10` and `inf` are
+/// numbers, `1e5000` is not), rounded up to whole milliseconds.
 pub fn timeout_arg(a: &[u8]) -> Result<Option<Duration>, CmdError> {
-    let secs: f64 = std::str::from_utf8(a)
-        .ok()
-        .filter(|s| !s.is_empty() && !s.starts_with(char::is_whitespace))
-        .and_then(|s| s.parse().ok())
-        .filter(|v: &f64| !v.is_nan())
-        .ok_or_else(|| CmdError::err("ERR timeout is not a float or out of range"))?;
+    let not_a_float = || CmdError::err("ERR timeout is not a float or out of range");
+    // Plain decimals, nearly every timeout, need no exact parse.
+    let plain = !a.is_empty() && a.iter().all(|c| c.is_ascii_digit() || *c == b'.');
+    let secs = match std::str::from_utf8(a).ok().filter(|_| plain) {
+        Some(s) => s.parse::<f64>().map_err(|_| not_a_float())?,
+        None => LongDouble::parse(a).ok_or_else(not_a_float)?.to_f64(),
+    };
     let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
+    // Redis adds the clock to it in a signed 64-bit count of milliseconds.
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64)
+    };
+    if ms > i64::MAX as f64 || (ms > 1e18 && ms + now_ms() > i64::MAX as f64) {
         return Err(CmdError::err("ERR timeout is out of range"));
     }
     if ms < 0.0 {

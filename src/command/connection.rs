@@ -297,7 +297,7 @@ pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
     let tot_mem =
         std::mem::size_of::<crate::server::session::Session>() + qbuf + qbuf_free + argv_mem;
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd=-1 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} watch={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -310,6 +310,7 @@ pub fn client_line(c: &ClientHandle, q: QueryView, now_ms: u64) -> String {
         c.state.psub.load(Relaxed),
         c.state.ssub.load(Relaxed),
         c.state.multi.load(Relaxed),
+        c.state.watched.load(Relaxed),
         qbuf + qbuf_free,
         cmd,
         c.user.lock(),
@@ -433,7 +434,12 @@ fn client_kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
             }
             user = Some(name);
         } else if args::is(k, "MAXAGE") {
-            maxage = Some(args::int(v)?);
+            let age = args::int(v)
+                .map_err(|_| CmdError::err("ERR maxage is not an integer or out of range"))?;
+            if age <= 0 {
+                return Err(CmdError::err("ERR maxage should be greater than 0"));
+            }
+            maxage = Some(age);
         } else if args::is(k, "TYPE") {
             kind = Some(ClientType::parse(v)?);
         } else if args::is(k, "SKIPME") {

@@ -445,8 +445,11 @@ fn run(server: &Arc<Server>, session: &mut Session, id: usize, args: &[&[u8]], n
         quota::settle(ctx.resolved.as_ref(), now);
     }
     let usec = ctx.session.clock.lap_us();
-    let counters = &mut ctx.session.counters;
-    counters.record_call(id, usec, reply.is_error());
+    // A command that blocked counts once, when it is served or times out (Redis's
+    // `updateStatsOnUnblock`), not also for the try that found nothing.
+    if ctx.session.blocked.is_none() {
+        ctx.session.counters.record_call(id, usec, reply.is_error());
+    }
     if ctx.session.tenant.is_some() {
         ctx.session.counters.tenant_commands += 1;
     } else if let Some(t) = &ctx.resolved {

@@ -38,7 +38,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd("hincrbyfloat", 4, WRITE | DENYOOM | FAST, H, K1_RW_ACC_UPD, hincrbyfloat, "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", "2.6.0", G, "O(1)").args("key field increment"),
     cmd("hstrlen", 3, READONLY | FAST, H, K1_RO, hstrlen, "Returns the length of the value of a field.", "3.2.0", G, "O(1)").args("key field"),
     cmd("hrandfield", -2, READONLY, H, K1_RO_ACC, hrandfield, "Returns one or more random fields from a hash.", "6.2.0", G, "O(N) where N is the number of fields returned").args("key [count [WITHVALUES]]").tips(&["nondeterministic_output"]),
-    cmd("hscan", -3, READONLY, H, K1_RO_ACC, hscan, "Iterates over fields and values of a hash.", "2.8.0", G, SCAN_CPLX).args("key cursor [MATCH pattern] [COUNT count]").tips(&["nondeterministic_output"]),
+    cmd("hscan", -3, READONLY, H, K1_RO_ACC, hscan, "Iterates over fields and values of a hash.", "2.8.0", G, SCAN_CPLX).args("key cursor [MATCH pattern] [COUNT count] [NOVALUES]").tips(&["nondeterministic_output"]),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -50,19 +50,37 @@ pub(crate) fn member<M: std::borrow::Borrow<[u8]>>(m: &M) -> Reply {
     Reply::bulk_from(m.borrow())
 }
 
-/// A `*SCAN` cursor (Redis's `parseScanCursorOrReply`): an unsigned decimal.
+/// A `*SCAN` cursor (Redis's `parseScanCursorOrReply`): an unsigned decimal, which `strtoul`
+/// lets start with a `+` (a leading blank Redis 7.0 refuses).
 pub(crate) fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    std::str::from_utf8(arg)
+    let s = arg.strip_prefix(b"+").unwrap_or(arg);
+    std::str::from_utf8(s)
         .ok()
         .filter(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or_else(|| CmdError::err("ERR invalid cursor"))
 }
 
-/// `[MATCH pattern] [COUNT count]` of HSCAN/SSCAN (`*` matches everything, so it is dropped).
+/// Which `*SCAN` is parsing its options: each allows one more of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScanOf {
+    /// SCAN: `TYPE type`.
+    Keys,
+    /// HSCAN: `NOVALUES` (Redis 7.4).
+    Hash,
+    Set,
+    Zset,
+}
+
+/// `[MATCH pattern] [COUNT count]` and the options of one `*SCAN` (`*` matches everything,
+/// so it is dropped).
 pub(crate) struct ScanOpts<'a> {
     pub pattern: Option<&'a [u8]>,
     pub count: usize,
+    /// SCAN's `TYPE`.
+    pub type_name: Option<&'a [u8]>,
+    /// HSCAN's `NOVALUES`: fields alone.
+    pub no_values: bool,
 }
 
 impl ScanOpts<'_> {
@@ -71,24 +89,41 @@ impl ScanOpts<'_> {
     }
 }
 
-pub(crate) fn parse_scan_opts<'a>(a: &[&'a [u8]], from: usize) -> Result<ScanOpts<'a>, CmdError> {
+/// The options after the cursor, from `a[from]` on, as Redis's `scanGenericCommand` parses
+/// them (which, but for SCAN, happens only once the key is known to exist).
+pub(crate) fn parse_scan_opts<'a>(
+    a: &[&'a [u8]],
+    from: usize,
+    of: ScanOf,
+) -> Result<ScanOpts<'a>, CmdError> {
     let mut opts = ScanOpts {
         pattern: None,
         count: 10,
+        type_name: None,
+        no_values: false,
     };
     let mut i = from;
     while i < a.len() {
-        if i + 1 >= a.len() {
-            return Err(CmdError::Syntax);
-        }
-        if args::is(a[i], "COUNT") {
+        let pair = i + 1 < a.len();
+        if pair && args::is(a[i], "COUNT") {
             let c = args::int(a[i + 1])?;
             if c < 1 {
                 return Err(CmdError::Syntax);
             }
             opts.count = c as usize;
-        } else if args::is(a[i], "MATCH") {
+        } else if pair && args::is(a[i], "MATCH") {
             opts.pattern = Some(a[i + 1]).filter(|p| *p != b"*");
+        } else if pair && of == ScanOf::Keys && args::is(a[i], "TYPE") {
+            opts.type_name = Some(a[i + 1]);
+        } else if args::is(a[i], "NOVALUES") {
+            if of != ScanOf::Hash {
+                return Err(CmdError::err(
+                    "ERR NOVALUES option can only be used in HSCAN",
+                ));
+            }
+            opts.no_values = true;
+            i += 1;
+            continue;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -506,14 +541,16 @@ fn hscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         return Ok(scan_reply(0, Vec::new()));
     };
     // As Redis, options are only parsed once the key is known to exist.
-    let opts = parse_scan_opts(a, 3)?;
+    let opts = parse_scan_opts(a, 3, ScanOf::Hash)?;
     let (next, positions) = scan_step(h.len(), cursor, opts.count, h.is_compact());
     let mut out = Vec::new();
     for i in positions {
         let (f, v) = h.get_index(i).expect("position below len");
         if opts.keeps(f.as_bytes()) {
             out.push(member(f));
-            out.push(member(v));
+            if !opts.no_values {
+                out.push(member(v));
+            }
         }
     }
     Ok(scan_reply(next, out))

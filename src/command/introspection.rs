@@ -1,9 +1,9 @@
 //! COMMAND and its subcommands: everything they report is read from the command table.
 
 use super::dispatch::Ctx;
-use super::keys::key_positions;
+use super::keys::{key_positions, visit_keys_checked};
 use super::registry::{Entry, REGISTRY};
-use super::spec::{cmd, flags::*, key_flags, Begin, CommandSpec, Doc, Find, KeySpec};
+use super::spec::{cmd, flags, flags::*, key_flags, Begin, CommandSpec, Doc, Find, KeySpec};
 use crate::protocol::{args, CmdError, Reply};
 use crate::util::glob;
 
@@ -16,8 +16,8 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("info", -2, LOADING | STALE, CN, &[], command_info, "Returns information about one, multiple or all commands.", "2.8.13", G, "O(N) where N is the number of commands to look up").args("[command-name [command-name ...]]"),
     cmd("docs", -2, LOADING | STALE, CN, &[], command_docs, "Returns documentary information about one, multiple or all commands.", "7.0.0", G, "O(N) where N is the number of commands to look up").args("[command-name [command-name ...]]"),
     cmd("list", -2, LOADING | STALE, CN, &[], command_list, "Returns a list of command names.", "7.0.0", G, "O(N) where N is the total number of Redis commands").args("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"),
-    cmd("getkeys", -4, LOADING | STALE, CN, &[], command_getkeys, "Extracts the key names from an arbitrary command.", "2.8.13", G, "O(N) where N is the number of arguments to the command").args("command [arg [arg ...]]"),
-    cmd("getkeysandflags", -4, LOADING | STALE, CN, &[], command_getkeysandflags, "Extracts the key names and access flags for an arbitrary command.", "7.0.0", G, "O(N) where N is the number of arguments to the command").args("command [arg [arg ...]]"),
+    cmd("getkeys", -3, LOADING | STALE, CN, &[], command_getkeys, "Extracts the key names from an arbitrary command.", "2.8.13", G, "O(N) where N is the number of arguments to the command").args("command [arg [arg ...]]"),
+    cmd("getkeysandflags", -3, LOADING | STALE, CN, &[], command_getkeysandflags, "Extracts the key names and access flags for an arbitrary command.", "7.0.0", G, "O(N) where N is the number of arguments to the command").args("command [arg [arg ...]]"),
     cmd("help", 2, LOADING | STALE, CN, &[], command_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
 ];
 
@@ -320,9 +320,13 @@ fn getkeys_common(a: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), Cmd
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = key_positions(spec, target);
-    if keys.is_empty() {
-        return Err(CmdError::err("ERR The command has no key arguments"));
+    // Redis's `getKeysFromCommandWithSpecs`: keys past the arguments (a numkeys too large,
+    // or zero) make the call invalid, as does finding none at all, unless the command's keys
+    // are optional.
+    let mut keys = Vec::new();
+    let complete = visit_keys_checked(spec, target, |i| keys.push(i));
+    if !complete || (keys.is_empty() && !spec.has(flags::NO_MANDATORY_KEYS)) {
+        return Err(CmdError::err("ERR Invalid arguments specified for command"));
     }
     Ok((spec, keys))
 }

@@ -40,13 +40,23 @@ fn count_walked(spec: &CommandSpec, args: &[&[u8]]) -> usize {
 
 /// Calls `f` with each key argument's index, in spec order. Specs flagged `not_key` (sharded
 /// Pub/Sub's channels) name no key, as Redis's default key search has it.
-pub fn visit_keys(spec: &CommandSpec, args: &[&[u8]], mut f: impl FnMut(usize)) {
-    for ks in spec.keys.iter().filter(|ks| ks.flags & NOT_KEY == 0) {
-        positions_for(ks, args, &mut f);
-    }
+pub fn visit_keys(spec: &CommandSpec, args: &[&[u8]], f: impl FnMut(usize)) {
+    visit_keys_checked(spec, args, f);
 }
 
-fn positions_for(ks: &KeySpec, args: &[&[u8]], out: &mut impl FnMut(usize)) {
+/// `visit_keys`, telling whether every spec's keys lay within the arguments (Redis's
+/// `invalid_spec`: a numkeys of zero, or one reaching past the end). Keys within them are
+/// visited either way: whoever acts on a call's keys must see every one it could touch.
+pub fn visit_keys_checked(spec: &CommandSpec, args: &[&[u8]], mut f: impl FnMut(usize)) -> bool {
+    let mut complete = true;
+    for ks in spec.keys.iter().filter(|ks| ks.flags & NOT_KEY == 0) {
+        complete &= positions_for(ks, args, &mut f);
+    }
+    complete
+}
+
+/// Visits one spec's key positions; false when they do not all lie within `args`.
+fn positions_for(ks: &KeySpec, args: &[&[u8]], out: &mut impl FnMut(usize)) -> bool {
     let argc = args.len() as i64;
     let first = match ks.begin {
         Begin::Index(i) => i as i64,
@@ -62,12 +72,13 @@ fn positions_for(ks: &KeySpec, args: &[&[u8]], out: &mut impl FnMut(usize)) {
             };
             match found {
                 Some(i) => i + 1,
-                None => return,
+                // No keyword, no keys: an optional part left out.
+                None => return true,
             }
         }
     };
     if first <= 0 || first >= argc {
-        return;
+        return false;
     }
     let (first, last, step) = match ks.find {
         Find::Range {
@@ -91,16 +102,17 @@ fn positions_for(ks: &KeySpec, args: &[&[u8]], out: &mut impl FnMut(usize)) {
         } => {
             let idx = first + keynum_idx as i64;
             if idx >= argc {
-                return;
+                return false;
             }
             let Some(n) = crate::protocol::request::parse_i64(args[idx as usize]) else {
-                return;
+                return false;
             };
             if n <= 0 {
-                return;
+                return false;
             }
             let start = first + first_key as i64;
-            (start, start + (n - 1) * step as i64, step.max(1) as i64)
+            let span = (n - 1).saturating_mul(step.max(1) as i64);
+            (start, start.saturating_add(span), step.max(1) as i64)
         }
     };
     let mut i = first;
@@ -108,6 +120,7 @@ fn positions_for(ks: &KeySpec, args: &[&[u8]], out: &mut impl FnMut(usize)) {
         out(i as usize);
         i += step;
     }
+    last < argc && last >= first
 }
 
 #[cfg(test)]

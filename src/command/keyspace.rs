@@ -2,6 +2,7 @@
 //! copies between databases, expiry, iteration (KEYS, SCAN, RANDOMKEY), OBJECT and DUMP/RESTORE.
 
 use super::dispatch::Ctx;
+use super::hash::{parse_cursor, parse_scan_opts, ScanOf, ScanOpts};
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
 use super::{quota, tenancy};
 use crate::config::params::NOTIFY_GENERIC;
@@ -320,32 +321,13 @@ fn keys(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 fn scan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
-    let cursor = std::str::from_utf8(a[1])
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::err("ERR invalid cursor"))?;
-    let (mut pattern, mut count, mut type_filter): (Option<&[u8]>, usize, Option<&[u8]>) =
-        (None, 10, None);
-    let mut i = 2;
-    while i < a.len() {
-        if i + 1 >= a.len() {
-            return Err(CmdError::Syntax);
-        }
-        if args::is(a[i], "MATCH") {
-            pattern = Some(a[i + 1]);
-        } else if args::is(a[i], "COUNT") {
-            let c = args::int(a[i + 1])?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = c as usize;
-        } else if args::is(a[i], "TYPE") {
-            type_filter = Some(a[i + 1]);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let cursor = parse_cursor(a[1])?;
+    let ScanOpts {
+        pattern,
+        count,
+        type_name: type_filter,
+        ..
+    } = parse_scan_opts(a, 2, ScanOf::Keys)?;
     let (ks, pattern, prefix) = listing_scope(ctx, pattern)?;
     let pattern = pattern.filter(|p| p.as_ref() != b"*");
     let (next, found) = ks.scan(cursor, count, ctx.now, |k, e: &Entry| {

@@ -60,7 +60,7 @@ fn flush_mode(a: &[&[u8]]) -> Result<bool, CmdError> {
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
-    crate::storage::release(vec![ctx.db().flush()], async_);
+    ctx.server.storage.release(vec![ctx.db().flush()], async_);
     Ok(Reply::Ok)
 }
 
@@ -68,7 +68,7 @@ fn flushdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 fn flushall(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let async_ = flush_mode(a)?;
     let old: Vec<_> = ctx.store().existing().map(|ks| ks.flush()).collect();
-    crate::storage::release(old, async_);
+    ctx.server.storage.release(old, async_);
     Ok(Reply::Ok)
 }
 
@@ -308,7 +308,13 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
             };
             writeln!(o, "mem_fragmentation_ratio:{frag:.2}\r")?;
             writeln!(o, "mem_allocator:libc\r")?;
-            writeln!(o, "lazyfree_pending_objects:0\r")?;
+            let lazy = &srv.storage.lazyfree;
+            writeln!(
+                o,
+                "lazyfree_pending_objects:{}\r",
+                lazy.pending.load(Relaxed)
+            )?;
+            writeln!(o, "lazyfreed_objects:{}\r", lazy.freed.load(Relaxed))?;
         }
         "persistence" => {
             // No persistence exists yet; these are the values Redis reports with it disabled.
@@ -608,6 +614,7 @@ fn config_set(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 fn config_resetstat(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     ctx.session.flush_counters(ctx.server);
     ctx.server.stats.reset();
+    ctx.server.storage.lazyfree.freed.store(0, Relaxed);
     for st in ctx.server.command_stats.iter() {
         st.reset();
     }

@@ -6,7 +6,7 @@
 use super::dispatch::Ctx;
 use super::hash::{
     check_random_limit, member, parse_cursor, parse_scan_opts, random_count, sample_unique,
-    scan_reply, scan_step,
+    scan_reply, scan_step, ScanOf,
 };
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_SET};
@@ -643,7 +643,7 @@ fn sscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let Some(s) = read_set(&mut t, a[1])? else {
         return Ok(scan_reply(0, Vec::new()));
     };
-    let opts = parse_scan_opts(a, 3)?;
+    let opts = parse_scan_opts(a, 3, ScanOf::Set)?;
     let compact = s.current_encoding() != SetEncoding::Hashtable;
     let out = if compact {
         s.ordered()

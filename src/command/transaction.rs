@@ -13,9 +13,10 @@
 
 use super::dispatch::{self, Ctx};
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
-use crate::protocol::{encode, CmdError, Reply};
+use crate::protocol::{CmdError, Reply};
 use crate::server::session::{Multi, Watched};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
+use std::sync::atomic::Ordering::Relaxed;
 
 const T: &[&str] = &["@fast", "@transaction"];
 const G: &str = "transactions";
@@ -83,6 +84,8 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
     // The queue's bytes become the commands' own (checked by the memory quota as they run).
     let Multi { queue, charge, .. } = multi;
     drop(charge);
+    // CLIENT LIST's `cmd=` names EXEC once it has run, not the last command it queued.
+    let exec_id = ctx.session.handle.last_cmd.load(Relaxed);
     let replies = queue
         .into_iter()
         .map(|(id, args)| {
@@ -96,22 +99,18 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
                 .map_or(0, |p| p.sub.queued_len());
             let reply = dispatch::run_queued(ctx.server, ctx.session, id, args);
             let no_reply = std::mem::take(&mut ctx.session.no_reply);
-            // What a command put in the connection's own outbox stands in EXEC's reply where
-            // Redis writes it, in place: (UN)SUBSCRIBE's confirmations are its element, and a
-            // message it published to itself (or a keyspace event of its write) comes just
-            // before its reply.
+            // (UN)SUBSCRIBE's confirmations are its element of EXEC's reply. Messages a
+            // command publishes to its own connection (or keyspace events of its writes)
+            // stay queued until EXEC has replied, as Redis 7.2 postpones them: inside the
+            // array they would break it.
             match ctx.session.pubsub.as_ref() {
                 Some(p) if no_reply => Reply::Encoded(p.sub.split_from(mark)),
-                Some(p) if p.sub.queued_len() > mark => {
-                    let mut frames = BytesMut::from(p.sub.split_from(mark));
-                    encode(&reply, ctx.session.proto, &mut frames);
-                    Reply::Encoded(frames.freeze())
-                }
                 _ => reply,
             }
         })
         .collect();
     ctx.session.in_exec = false;
+    ctx.session.handle.last_cmd.store(exec_id, Relaxed);
     Ok(Reply::Array(replies))
 }
 
@@ -143,6 +142,8 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         });
     }
     drop(t);
+    let n = ctx.session.watched.len() as u32;
+    ctx.session.handle.state.watched.store(n, Relaxed);
     // Keys already watched were admitted again above: charge what is held.
     ctx.session.settle_state_charge();
     Ok(Reply::Ok)

@@ -9,6 +9,7 @@
 
 use super::blocking;
 use super::dispatch::Ctx;
+use super::hash::{parse_cursor, parse_scan_opts, scan_reply, ScanOf, ScanOpts};
 use super::spec::{cmd, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::config::params::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::protocol::reply::format_double as format_score;
@@ -1405,34 +1406,12 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
-    let cursor = std::str::from_utf8(a[2])
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::err("ERR invalid cursor"))?;
+    let cursor = parse_cursor(a[2])?;
     let mut t = ctx.db().txn(ctx.now, &a[1..2]);
-    let empty = || Reply::Array(vec![Reply::bulk_from(b"0"), Reply::Array(Vec::new())]);
     let Some(z) = read(&mut t, a[1])? else {
-        return Ok(empty());
+        return Ok(scan_reply(0, Vec::new()));
     };
-    let (mut pattern, mut count) = (None, 10usize);
-    let mut i = 3;
-    while i < a.len() {
-        if i + 1 >= a.len() {
-            return Err(CmdError::Syntax);
-        }
-        if args::is(a[i], "MATCH") {
-            pattern = Some(a[i + 1]).filter(|p| *p != b"*");
-        } else if args::is(a[i], "COUNT") {
-            let c = args::int(a[i + 1])?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = c as usize;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let ScanOpts { pattern, count, .. } = parse_scan_opts(a, 3, ScanOf::Zset)?;
     let mut out = Vec::new();
     let mut keep = |m: &Member, s: f64| {
         if pattern.is_none_or(|p| glob::matches(p, m.as_bytes(), false)) {
@@ -1460,8 +1439,5 @@ fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
         }
         p as u64
     };
-    Ok(Reply::Array(vec![
-        Reply::bulk(next.to_string()),
-        Reply::Array(out),
-    ]))
+    Ok(scan_reply(next, out))
 }

@@ -18,6 +18,7 @@ use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
 use crate::storage::keyspace::WARM_MAX;
 use crate::storage::now_ms;
+use crate::storage::watch;
 use crate::tenant::quota::Resource;
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -183,7 +184,7 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             // ~15% less CPU per command. Large replies go out at once: their client spends
             // longer reading them than a wake-up costs, and holding them only delays its next
             // request (LRANGE_100 -P 16: -30% ops/s, +10% CPU per command when deferred).
-            if out.len() < DEFER_BELOW {
+            if out.len() < DEFER_BELOW || step == Step::Yield {
                 tokio::task::yield_now().await;
             }
             let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
@@ -280,6 +281,9 @@ async fn wait_blocked(
             }
             _ = timeout => {
                 let b = session.blocked.take().expect("blocked");
+                let id = session.handle.last_cmd.load(Relaxed);
+                session.counters.record_call(id, 0, false);
+                session.flush_counters(server);
                 write_reply(session, Some(&b.on_timeout), out);
             }
             r = stream.read_buf(inbuf) => {
@@ -383,6 +387,8 @@ enum Step {
     NeedInput,
     /// The output passed `FLUSH_AT`: write it, then run the rest.
     Flush,
+    /// The command woke a blocked client: let it run, then run the rest.
+    Yield,
     /// A framing error: close.
     Close,
     /// A blocking command parked the connection: wait, then run the rest.
@@ -442,6 +448,12 @@ fn process_input(
             Ok(Parsed::Command) => {
                 let mut args = parser.take_spare();
                 parser.args(inbuf, &mut args);
+                // Messages queued before the command precede its reply. Those it causes
+                // itself (a RESP3 client's own PUBLISH, keyspace events of its writes)
+                // follow it, as Redis 7.2 postpones pushes to the client it is serving;
+                // (un)subscribe confirmations are the reply itself.
+                deliver_outbox(server, session, out);
+                let wakeups = watch::wakeups();
                 let reply = dispatch::dispatch(server, session, &args);
                 parser.keep_spare(unborrow(args));
                 parser.consume(inbuf);
@@ -449,21 +461,13 @@ fn process_input(
                     // The reply comes when the wait ends; later input waits for it.
                     return Step::Blocked;
                 }
-                // Messages the command itself caused (a RESP3 client's own PUBLISH or
-                // keyspace events) and (un)subscribe confirmations precede its reply.
-                if let Some(p) = session.pubsub.as_ref().map(|p| p.sub.clone()) {
-                    let now = session.clock.now_ms();
-                    if tenancy::may_receive(server, session, now) {
-                        p.drain_into(out);
-                    } else {
-                        // Its reply goes out, the messages do not, and a subscriber closes
-                        // (a connection that has left every channel just loses them).
-                        p.discard_queued();
-                        session.closing |= session.subscribed();
-                    }
+                if std::mem::take(&mut session.no_reply) {
+                    deliver_outbox(server, session, out);
+                    write_reply(session, None, out);
+                } else {
+                    write_reply(session, Some(&reply), out);
+                    deliver_outbox(server, session, out);
                 }
-                let reply = (!std::mem::take(&mut session.no_reply)).then_some(&reply);
-                write_reply(session, reply, out);
                 if guard.exceeded(server, session, out.len()) {
                     return Step::Overflow;
                 }
@@ -472,6 +476,10 @@ fn process_input(
                 }
                 if out.len() > FLUSH_AT {
                     return Step::Flush;
+                }
+                // A client this command woke from a blocking pop runs before the next one.
+                if watch::wakeups() != wakeups {
+                    return Step::Yield;
                 }
             }
             Ok(Parsed::Empty) => {}
@@ -498,6 +506,21 @@ fn process_input(
                 return Step::Close;
             }
         }
+    }
+}
+
+/// Moves a subscriber's queued messages to `out`, unless the connection may no longer receive
+/// them: then they are dropped and a subscriber closes (a connection that has left every
+/// channel just loses them).
+fn deliver_outbox(server: &Server, session: &mut Session, out: &mut BytesMut) {
+    let Some(p) = session.pubsub.as_ref().map(|p| p.sub.clone()) else {
+        return;
+    };
+    if tenancy::may_receive(server, session, session.clock.now_ms()) {
+        p.drain_into(out);
+    } else {
+        p.discard_queued();
+        session.closing |= session.subscribed();
     }
 }
 

@@ -42,7 +42,7 @@ pub struct ClientHandle {
 }
 
 /// A connection's state as other connections see it (CLIENT LIST `flags`, `sub`, `psub`,
-/// `ssub`, `multi`): written by the connection after each batch, read by anyone.
+/// `ssub`, `multi`, `watch`): written by the connection after each batch, read by anyone.
 pub struct ClientState {
     pub sub: std::sync::atomic::AtomicU32,
     pub psub: std::sync::atomic::AtomicU32,
@@ -52,6 +52,8 @@ pub struct ClientState {
     pub flags: AtomicU8,
     /// The session's WATCH signal, so a broken watch shows (`d`) as soon as it breaks.
     pub watch: Arc<crate::storage::watch::Signal>,
+    /// Keys WATCHed (`watch=`, Redis 7.4), kept current by WATCH and UNWATCH themselves.
+    pub watched: std::sync::atomic::AtomicU32,
     /// The query buffer as of the client's last batch: bytes held (`qbuf`) and room left
     /// (`qbuf-free`). The client asking CLIENT LIST/INFO shows its live values instead.
     pub qbuf: std::sync::atomic::AtomicUsize,
@@ -67,6 +69,7 @@ impl Default for ClientState {
             multi: std::sync::atomic::AtomicI32::new(-1),
             flags: Default::default(),
             watch: Default::default(),
+            watched: Default::default(),
             qbuf: Default::default(),
             qbuf_free: Default::default(),
         }
@@ -700,6 +703,7 @@ impl Session {
         }
         self.watched_bytes = 0;
         self.watch_signal.reset();
+        self.handle.state.watched.store(0, Relaxed);
     }
 
     pub fn id(&self) -> u64 {

@@ -14,6 +14,7 @@ pub mod watch;
 pub mod zset;
 
 use keyspace::{Keyspace, Usage};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
 /// What happened to a key inside storage that no command's own reply describes: a removal
@@ -159,6 +160,15 @@ pub struct Storage {
     listener: Arc<OnceLock<Arc<dyn KeyEventListener>>>,
     /// Every store's bytes together.
     pub bytes: Arc<ServerBytes>,
+    /// Keys handed to a background thread to free and not yet freed (INFO's
+    /// `lazyfree_pending_objects`), and those it has freed (`lazyfreed_objects`).
+    pub lazyfree: Arc<LazyFree>,
+}
+
+#[derive(Debug, Default)]
+pub struct LazyFree {
+    pub pending: AtomicU64,
+    pub freed: AtomicU64,
 }
 
 impl Storage {
@@ -175,6 +185,26 @@ impl Storage {
             databases,
             listener,
             bytes,
+            lazyfree: Arc::default(),
+        }
+    }
+
+    /// Frees flushed data. With `lazy` (FLUSHDB/FLUSHALL ASYNC, TENANT.DELETE) large data goes
+    /// to a background thread so the caller returns at once; small data is freed inline
+    /// either way, since a thread per call would let a client spawn threads at will.
+    pub fn release(&self, flushed: Vec<keyspace::Flushed>, lazy: bool) {
+        const LAZY_THRESHOLD: usize = 10_000;
+        let keys: usize = flushed.iter().map(keyspace::Flushed::keys).sum();
+        if lazy && keys > LAZY_THRESHOLD {
+            let counts = self.lazyfree.clone();
+            counts.pending.fetch_add(keys as u64, Relaxed);
+            std::thread::spawn(move || {
+                flushed.into_iter().for_each(keyspace::Flushed::free);
+                counts.pending.fetch_sub(keys as u64, Relaxed);
+                counts.freed.fetch_add(keys as u64, Relaxed);
+            });
+        } else {
+            flushed.into_iter().for_each(keyspace::Flushed::free);
         }
     }
 
@@ -239,19 +269,6 @@ impl Storage {
                     .collect::<Vec<_>>()
             })
             .sum()
-    }
-}
-
-/// Frees flushed data. With `lazy` (FLUSHDB/FLUSHALL ASYNC, TENANT.DELETE) large data goes to a
-/// background thread so the caller returns at once; small data is freed inline either way,
-/// since a thread per call would let a client spawn threads at will.
-pub fn release(flushed: Vec<keyspace::Flushed>, lazy: bool) {
-    const LAZY_THRESHOLD: usize = 10_000;
-    let keys: usize = flushed.iter().map(keyspace::Flushed::keys).sum();
-    if lazy && keys > LAZY_THRESHOLD {
-        std::thread::spawn(move || flushed.into_iter().for_each(keyspace::Flushed::free));
-    } else {
-        flushed.into_iter().for_each(keyspace::Flushed::free);
     }
 }
 

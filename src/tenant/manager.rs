@@ -369,7 +369,7 @@ impl Manager {
         self.tenants.remove(id);
         // Free the data off the caller's thread: a big tenant takes a while to drop.
         let flushed: Vec<_> = t.data.existing().map(|ks| ks.flush()).collect();
-        crate::storage::release(flushed, true);
+        self.storage.release(flushed, true);
         self.persist(id);
         Ok(t)
     }

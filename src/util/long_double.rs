@@ -95,6 +95,19 @@ impl LongDouble {
         }
     }
 
+    /// The nearest `f64` (an infinity beyond its range), for comparisons that need no more.
+    pub fn to_f64(&self) -> f64 {
+        use num_traits::ToPrimitive;
+        match self {
+            LongDouble::Infinite { negative: true } => f64::NEG_INFINITY,
+            LongDouble::Infinite { negative: false } => f64::INFINITY,
+            // At most 64 significant bits, so the product rounds once more at most.
+            LongDouble::Finite { mant, exp } => {
+                mant.to_f64().unwrap_or(0.0) * 2f64.powi((*exp).clamp(-2000, 2000) as i32)
+            }
+        }
+    }
+
     /// Redis's `ld2string(..., LD_STR_HUMAN)`: `%.17Lf`, trailing zeros and a bare point
     /// trimmed, "-0" as "0". Only finite values are printed (Redis refuses the others first).
     pub fn to_human(&self) -> String {
