@@ -288,7 +288,7 @@ fn command_list(_ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
     let mut names = Vec::new();
     for e in &REGISTRY.entries {
         let keep = match &filter {
-            Filter::All => !e.fullname.contains('|'),
+            Filter::All => true,
             Filter::Module => false,
             Filter::AclCat(c) => e.spec.acl_categories().iter().any(|x| x == c),
             Filter::Pattern(p) => glob::matches(p, e.fullname.as_bytes(), true),
