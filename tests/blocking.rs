@@ -471,3 +471,127 @@ fn info_counts_blocked_clients_within_the_callers_scope() {
     h.join().unwrap();
     eventually("served, no longer blocked", || blocked(&mut admin) == "0");
 }
+
+/// CLIENT UNBLOCK (Redis's "client unblock tests"): ends a wait as a timeout or with
+/// Redis's UNBLOCKED error, answers 0 for a connection that is not blocked, and counts the
+/// ended command once.
+#[test]
+fn client_unblock_ends_a_wait_as_timeout_or_error() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut w = srv.client();
+    let wid: i64 = cmd("CLIENT").arg("ID").query(&mut w).unwrap();
+    let h = thread::spawn(move || {
+        let first = q(&mut w, &["BLPOP", "q", "0"]);
+        let second = cmd("BZPOPMIN").arg("z").arg(0).query::<Value>(&mut w);
+        (first, second.map_err(|e| error_text(&e)), w)
+    });
+    for expect_error in [false, true] {
+        wait_blocked(&mut c, if expect_error { "bzpopmin" } else { "blpop" }, 1);
+        let mut unblock = cmd("CLIENT");
+        unblock.arg("UNBLOCK").arg(wid);
+        if expect_error {
+            unblock.arg("ERROR");
+        }
+        assert_eq!(unblock.query::<i64>(&mut c).unwrap(), 1);
+    }
+    let (first, second, mut w) = h.join().unwrap();
+    assert_eq!(first, Value::Nil, "TIMEOUT answers as a timeout");
+    assert_eq!(
+        second.unwrap_err(),
+        "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+    );
+    // Not blocked (any more, or ever), or no such client: 0.
+    for id in [wid.to_string(), "999999".into(), "-1".into()] {
+        let n: i64 = cmd("CLIENT").arg("UNBLOCK").arg(&id).query(&mut c).unwrap();
+        assert_eq!(n, 0, "{id}");
+    }
+    // The connection works on, and a push still reaches its next wait.
+    let h = thread::spawn(move || q(&mut w, &["BLPOP", "q", "0"]));
+    wait_blocked(&mut c, "blpop", 1);
+    q(&mut c, &["RPUSH", "q", "x"]);
+    assert_eq!(h.join().unwrap(), Value::Array(vec![bulk("q"), bulk("x")]));
+    let stats = info_fields(&info(&mut c, &["commandstats"]));
+    assert!(
+        stats["cmdstat_blpop"].starts_with("calls=2,"),
+        "{}",
+        stats["cmdstat_blpop"]
+    );
+    assert!(
+        stats["cmdstat_bzpopmin"].contains("failed_calls=1"),
+        "{}",
+        stats["cmdstat_bzpopmin"]
+    );
+    // Errors, in Redis's order: the reason first, then the id.
+    for (args, want) in [
+        (
+            &["UNBLOCK", "1", "maybe"][..],
+            "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+        ),
+        (
+            &["UNBLOCK", "x"],
+            "ERR value is not an integer or out of range",
+        ),
+        (
+            &["UNBLOCK", "1", "TIMEOUT", "x"],
+            "ERR unknown subcommand 'UNBLOCK'. Try CLIENT HELP.",
+        ),
+        (
+            &["UNBLOCK"],
+            "ERR wrong number of arguments for 'client|unblock' command",
+        ),
+    ] {
+        let e = cmd("CLIENT").arg(args).query::<Value>(&mut c).unwrap_err();
+        assert_eq!(error_text(&e), want, "{args:?}");
+    }
+}
+
+/// A tenant unblocks only its own connections; the admin, anyone's.
+#[test]
+fn client_unblock_is_scoped_to_the_tenant() {
+    let srv = TestServer::start();
+    let mut admin = srv.client();
+    let sa = create_tenant(&mut admin, "ta", &[]);
+    let sb = create_tenant(&mut admin, "tb", &[]);
+    let mut a = connect_tenant(&srv, "ta", &sa).unwrap();
+    let mut b = connect_tenant(&srv, "tb", &sb).unwrap();
+    let mut b2 = connect_tenant(&srv, "tb", &sb).unwrap();
+    let bid: i64 = cmd("CLIENT").arg("ID").query(&mut b).unwrap();
+    let h = thread::spawn(move || {
+        cmd("BLPOP")
+            .arg("q")
+            .arg(0)
+            .query::<Value>(&mut b)
+            .map_err(|e| error_text(&e))
+    });
+    wait_blocked(&mut admin, "blpop", 1);
+    let unblock = |c: &mut Connection| -> i64 {
+        cmd("CLIENT")
+            .arg("UNBLOCK")
+            .arg(bid)
+            .arg("ERROR")
+            .query(c)
+            .unwrap()
+    };
+    assert_eq!(unblock(&mut a), 0, "another tenant's connection");
+    thread::sleep(Duration::from_millis(50));
+    assert!(!h.is_finished(), "the waiter was not disturbed");
+    assert_eq!(unblock(&mut b2), 1, "its own tenant");
+    assert_eq!(
+        h.join().unwrap().unwrap_err(),
+        "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+    );
+    let h2 = {
+        let mut b = connect_tenant(&srv, "tb", &sb).unwrap();
+        let id: i64 = cmd("CLIENT").arg("ID").query(&mut b).unwrap();
+        (id, thread::spawn(move || q(&mut b, &["BLPOP", "q", "0"])))
+    };
+    wait_blocked(&mut admin, "blpop", 1);
+    let n: i64 = cmd("CLIENT")
+        .arg("UNBLOCK")
+        .arg(h2.0)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(n, 1, "the admin");
+    assert_eq!(h2.1.join().unwrap(), Value::Nil);
+}

@@ -23,6 +23,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd("list", -2, ADMIN | TENANT_SCOPED | SESSION, C, &[], client_list, "Lists open connections.", "2.4.0", G, "O(N) where N is the number of client connections").args("[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]").tips(&["nondeterministic_output"]),
     cmd("info", 2, SESSION, C, &[], client_info, "Returns information about the connection.", "6.2.0", G, "O(1)").tips(&["nondeterministic_output"]),
     cmd("kill", -3, ADMIN | TENANT_SCOPED | SESSION, C, &[], client_kill, "Terminates open connections.", "2.4.0", G, "O(N) where N is the number of client connections").args("<ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>] [MAXAGE maxage]>"),
+    cmd("unblock", -3, ADMIN | TENANT_SCOPED | LOADING | STALE, C, &[], client_unblock, "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0", G, "O(log N) where N is the number of client connections").args("client-id [TIMEOUT | ERROR]"),
     cmd("setinfo", 4, SESSION | RATE_EXEMPT, C, &[], client_setinfo, "Sets information specific to the client or connection.", "7.2.0", G, "O(1)").args("<LIB-NAME libname | LIB-VER libver>"),
     cmd("reply", 3, SESSION, C, &[], client_reply, "Instructs the server whether to reply to commands.", "3.2.0", G, "O(1)").args("<ON | OFF | SKIP>"),
     cmd("help", 2, LOADING | STALE, C, &[], client_help, "Returns helpful text about the different subcommands.", "5.0.0", G, "O(1)"),
@@ -524,6 +525,35 @@ pub fn in_scope(c: &ClientHandle, scope: Option<&str>) -> bool {
     scope.is_none_or(|t| c.tenant.lock().as_deref() == Some(t))
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: 1 when that connection (a tenant's own, for a
+/// tenant) was blocked and now is not.
+fn client_unblock(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> Result<Reply, CmdError> {
+    if a.len() > 4 {
+        return Err(CmdError::err(format!(
+            "ERR unknown subcommand '{}'. Try CLIENT HELP.",
+            args::text(a[1])
+        )));
+    }
+    let error = match a.get(3) {
+        None => false,
+        Some(r) if args::is(r, "TIMEOUT") => false,
+        Some(r) if args::is(r, "ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::err(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let id = args::int(a[2])?;
+    let scope = ctx.session.tenant_id().map(str::to_string);
+    let done = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.clients.get(&id).map(|c| c.clone()))
+        .filter(|c| in_scope(c, scope.as_deref()))
+        .is_some_and(|c| c.unblock(error));
+    Ok(Reply::Int(done as i64))
+}
+
 fn kill(ctx: &mut Ctx<'_>, c: &ClientHandle, me: u64) {
     if c.id == me {
         // Killing yourself: the reply is still written, then the connection closes.
@@ -613,6 +643,8 @@ fn client_help(_ctx: &mut Ctx<'_>, _a: &[&[u8]]) -> Result<Reply, CmdError> {
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
         ],
     ))
 }

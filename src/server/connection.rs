@@ -8,7 +8,9 @@
 //! published while it is idle are written as soon as they arrive.
 
 use super::pubsub::{OutputLimit, Subscriber};
-use super::session::{ClientHandle, ReplyMode, Session};
+use super::session::{
+    ClientHandle, ReplyMode, Session, UNBLOCK_ERROR, UNBLOCK_IDLE, UNBLOCK_TIMEOUT, UNBLOCK_WAITING,
+};
 use super::Server;
 use crate::command::{dispatch, tenancy};
 use crate::config::params::{COB_NORMAL, COB_PUBSUB};
@@ -239,6 +241,22 @@ async fn wait_blocked(
     out: &mut BytesMut,
     killed: &mut std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
 ) -> Option<()> {
+    let handle = session.handle.clone();
+    handle.unblock.store(UNBLOCK_WAITING, Relaxed);
+    let ended = wait_blocked_until_done(server, stream, session, inbuf, out, killed).await;
+    handle.unblock.store(UNBLOCK_IDLE, Relaxed);
+    ended
+}
+
+async fn wait_blocked_until_done(
+    server: &Arc<Server>,
+    stream: &mut TcpStream,
+    session: &mut Session,
+    inbuf: &mut BytesMut,
+    out: &mut BytesMut,
+    killed: &mut std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+) -> Option<()> {
+    let handle = session.handle.clone();
     loop {
         let (signal, deadline) = {
             let b = session.blocked.as_ref().expect("blocked");
@@ -285,6 +303,24 @@ async fn wait_blocked(
                 session.counters.record_call(id, 0, false);
                 session.flush_counters(server);
                 write_reply(session, Some(&b.on_timeout), out);
+            }
+            _ = handle.unblock_signal.notified() => {
+                // CLIENT UNBLOCK: the wait ends as on timeout, or with Redis's error.
+                let reply = match handle.unblock.load(Relaxed) {
+                    UNBLOCK_TIMEOUT => None,
+                    UNBLOCK_ERROR => Some(Reply::Error(CmdError::err(
+                        "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+                    ))),
+                    // A wake-up left over from an earlier wait.
+                    _ => continue,
+                };
+                let mut b = session.blocked.take().expect("blocked");
+                let reply = reply.unwrap_or_else(|| std::mem::replace(&mut b.on_timeout, Reply::Nil));
+                drop(b);
+                let id = session.handle.last_cmd.load(Relaxed);
+                session.counters.record_call(id, 0, reply.is_error());
+                session.flush_counters(server);
+                write_reply(session, Some(&reply), out);
             }
             r = stream.read_buf(inbuf) => {
                 match r {

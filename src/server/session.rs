@@ -37,6 +37,10 @@ pub struct ClientHandle {
     pub inside: Mutex<Option<String>>,
     pub killed: AtomicBool,
     pub kill_signal: Notify,
+    /// Whether the connection waits in a blocking command, and what CLIENT UNBLOCK asked of
+    /// it (`UNBLOCK_*`), with the wake-up that tells it.
+    pub unblock: AtomicU8,
+    pub unblock_signal: Notify,
     /// What CLIENT LIST shows of the connection's state, published once per batch.
     pub state: ClientState,
 }
@@ -127,6 +131,8 @@ impl ClientHandle {
             inside: Mutex::new(None),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
+            unblock: AtomicU8::new(UNBLOCK_IDLE),
+            unblock_signal: Notify::new(),
             state: ClientState::default(),
         }
     }
@@ -140,7 +146,32 @@ impl ClientHandle {
     pub fn is_killed(&self) -> bool {
         self.killed.load(Relaxed)
     }
+
+    /// CLIENT UNBLOCK: ends the connection's blocked wait as a timeout, or with an error.
+    /// False when it is not waiting.
+    pub fn unblock(&self, error: bool) -> bool {
+        let how = if error {
+            UNBLOCK_ERROR
+        } else {
+            UNBLOCK_TIMEOUT
+        };
+        let done = self
+            .unblock
+            .compare_exchange(UNBLOCK_WAITING, how, Relaxed, Relaxed)
+            .is_ok();
+        if done {
+            self.unblock_signal.notify_one();
+        }
+        done
+    }
 }
+
+/// `ClientHandle::unblock`'s states: not blocked, blocked, and asked to end the wait as a
+/// timeout or with an error.
+pub const UNBLOCK_IDLE: u8 = 0;
+pub const UNBLOCK_WAITING: u8 = 1;
+pub const UNBLOCK_TIMEOUT: u8 = 2;
+pub const UNBLOCK_ERROR: u8 = 3;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -73,8 +73,6 @@ SKIP = [
     ("query buffer resized correctly with fat argv", "uses DEBUG PAUSE-CRON: " + LATER),
     ("BLPOP/BLMOVE should increase dirty", "reads rdb_changes_since_last_save: persistence is " + LATER),
     ("MIGRATE cached connections are released after some time", "MIGRATE: " + LATER),
-    ("/client unblock tests|accounted only once in commandstats after timeout",
-     "CLIENT UNBLOCK: " + LATER),
     ("COMMAND GETKEYSANDFLAGS", "asks for SORT's keys: SORT is " + LATER),
     ("Blocking commands ignores the timeout", "uses XREAD: streams are " + LATER),
     ("command stats for MULTI", "uses GEOADD: geo commands are " + LATER),
