@@ -453,23 +453,40 @@ fn info_counts_blocked_clients_within_the_callers_scope() {
     let sb = create_tenant(&mut admin, "tb", &[]);
     let mut a = connect_tenant(&srv, "ta", &sa).unwrap();
     let mut a2 = connect_tenant(&srv, "ta", &sa).unwrap();
+    let mut a3 = connect_tenant(&srv, "ta", &sa).unwrap();
     let mut b = connect_tenant(&srv, "tb", &sb).unwrap();
-    let blocked =
-        |c: &mut Connection| info_fields(&info(c, &["clients"]))["blocked_clients"].clone();
-    assert_eq!(blocked(&mut admin), "0");
+    // blocked_clients, clients_in_timeout_table (those with a timeout), total_blocking_keys.
+    let blocked = |c: &mut Connection| {
+        let f = info_fields(&info(c, &["clients"]));
+        [
+            "blocked_clients",
+            "clients_in_timeout_table",
+            "total_blocking_keys",
+        ]
+        .map(|k| f[k].clone())
+        .join(" ")
+    };
+    assert_eq!(blocked(&mut admin), "0 0 0");
     let h = thread::spawn(move || q(&mut a, &["BLPOP", "q", "0"]));
     eventually("the waiter counts as blocked", || {
-        blocked(&mut admin) == "1"
+        blocked(&mut admin) == "1 0 1"
     });
-    assert_eq!(blocked(&mut a2), "1");
+    let h3 = thread::spawn(move || q(&mut a3, &["BLPOP", "q", "r", "5"]));
+    eventually("a second waiter, with a timeout", || {
+        blocked(&mut admin) == "2 1 2"
+    });
+    assert_eq!(blocked(&mut a2), "2 1 2");
     assert_eq!(
         blocked(&mut b),
-        "0",
-        "another tenant's blocked client is not counted"
+        "0 0 0",
+        "another tenant's blocked clients and keys are not counted"
     );
-    q(&mut a2, &["RPUSH", "q", "x"]);
+    q(&mut a2, &["RPUSH", "q", "x", "y"]);
     h.join().unwrap();
-    eventually("served, no longer blocked", || blocked(&mut admin) == "0");
+    h3.join().unwrap();
+    eventually("served, no longer blocked", || {
+        blocked(&mut admin) == "0 0 0"
+    });
 }
 
 /// CLIENT UNBLOCK (Redis's "client unblock tests"): ends a wait as a timeout or with

@@ -4,7 +4,7 @@ use super::dispatch::Ctx;
 use super::registry::REGISTRY;
 use super::spec::{cmd, container, flags::*, key_flags::*, CommandSpec, KeySpec};
 use crate::protocol::{args, CmdError, Reply};
-use crate::server::session::CLIENT_BLOCKED;
+use crate::server::session::{CLIENT_BLOCKED, CLIENT_BLOCKED_TIMEOUT};
 use crate::server::REDIS_COMPAT_VERSION;
 use crate::storage::value::{entry_size, ENTRY_OVERHEAD};
 use std::fmt::Write;
@@ -262,9 +262,27 @@ fn write_section(ctx: &Ctx<'_>, section: &str, o: &mut String) -> std::fmt::Resu
                 .filter(|c| super::connection::in_scope(c, scope))
                 .filter(|c| c.state.flags.load(Relaxed) & CLIENT_BLOCKED != 0)
                 .count();
+            let in_timeout = srv
+                .clients
+                .iter()
+                .filter(|c| super::connection::in_scope(c, scope))
+                .filter(|c| c.state.flags.load(Relaxed) & CLIENT_BLOCKED_TIMEOUT != 0)
+                .count();
+            let stores = if tenant_scoped(ctx) {
+                vec![ctx.session.store.clone()]
+            } else {
+                srv.storage.all_tenants()
+            };
+            let blocking_keys: usize = stores
+                .iter()
+                .flat_map(|t| t.existing().map(|ks| ks.watchers.blocking_keys()))
+                .sum();
             writeln!(o, "blocked_clients:{blocked}\r")?;
             writeln!(o, "tracking_clients:0\r")?;
-            writeln!(o, "clients_in_timeout_table:0\r")?;
+            writeln!(o, "clients_in_timeout_table:{in_timeout}\r")?;
+            writeln!(o, "total_blocking_keys:{blocking_keys}\r")?;
+            // Only stream readers wait for a key to go away, and there are no streams yet.
+            writeln!(o, "total_blocking_keys_on_nokey:0\r")?;
         }
         "memory" if tenant_scoped(ctx) => {
             // The tenant's own accounting and limits; process-wide figures stay hidden.

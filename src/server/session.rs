@@ -86,6 +86,8 @@ pub const CLIENT_MULTI: u8 = 2;
 pub const CLIENT_BLOCKED: u8 = 4;
 /// Watching keys (WATCH); shown as `d` once one of them changes.
 pub const CLIENT_WATCHING: u8 = 8;
+/// Blocked with a timeout (INFO's `clients_in_timeout_table`); no letter of its own.
+pub const CLIENT_BLOCKED_TIMEOUT: u8 = 16;
 
 impl ClientState {
     /// Redis's `flags=` letters: P (subscribed), x (in MULTI), b (blocked), d (a watched key
@@ -645,8 +647,11 @@ impl Session {
         if self.multi.is_some() {
             flags |= CLIENT_MULTI;
         }
-        if self.blocked.is_some() {
+        if let Some(b) = &self.blocked {
             flags |= CLIENT_BLOCKED;
+            if b.deadline.is_some() {
+                flags |= CLIENT_BLOCKED_TIMEOUT;
+            }
         }
         if !self.watched.is_empty() {
             flags |= CLIENT_WATCHING;

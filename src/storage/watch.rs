@@ -87,6 +87,20 @@ impl Watchers {
         self.keys.load(Ordering::Relaxed) != 0
     }
 
+    /// Keys some blocked client waits on (INFO's `total_blocking_keys`).
+    pub fn blocking_keys(&self) -> usize {
+        if !self.active() {
+            return 0;
+        }
+        let map = self.map.lock();
+        map.values()
+            .filter(|list| {
+                list.iter()
+                    .any(|w| w.upgrade().is_some_and(|s| s.exclusive))
+            })
+            .count()
+    }
+
     /// Registers `signal` for `key` until the key is next touched.
     pub fn register(&self, key: &[u8], signal: &Arc<Signal>) -> bool {
         let mut map = self.map.lock();
