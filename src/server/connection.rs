@@ -8,9 +8,7 @@
 //! published while it is idle are written as soon as they arrive.
 
 use super::pubsub::{OutputLimit, Subscriber};
-use super::session::{
-    ClientHandle, ReplyMode, Session, UNBLOCK_ERROR, UNBLOCK_IDLE, UNBLOCK_TIMEOUT, UNBLOCK_WAITING,
-};
+use super::session::{ClientHandle, ReplyMode, Session, UNBLOCK_ERROR, UNBLOCK_TIMEOUT};
 use super::Server;
 use crate::command::{dispatch, tenancy};
 use crate::config::params::{COB_NORMAL, COB_PUBSUB};
@@ -231,8 +229,8 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
     }
 }
 
-/// Waits for a parked connection's keys, its timeout, or the client leaving; writes the
-/// reply. Input arriving meanwhile is buffered, not run (as Redis does). None: close.
+/// Waits for a parked connection's keys, its timeout, CLIENT UNBLOCK, or the client leaving;
+/// writes the reply. Input arriving meanwhile is buffered, not run (as Redis does). None: close.
 async fn wait_blocked(
     server: &Arc<Server>,
     stream: &mut TcpStream,
@@ -242,21 +240,7 @@ async fn wait_blocked(
     killed: &mut std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
 ) -> Option<()> {
     let handle = session.handle.clone();
-    handle.unblock.store(UNBLOCK_WAITING, Relaxed);
-    let ended = wait_blocked_until_done(server, stream, session, inbuf, out, killed).await;
-    handle.unblock.store(UNBLOCK_IDLE, Relaxed);
-    ended
-}
-
-async fn wait_blocked_until_done(
-    server: &Arc<Server>,
-    stream: &mut TcpStream,
-    session: &mut Session,
-    inbuf: &mut BytesMut,
-    out: &mut BytesMut,
-    killed: &mut std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
-) -> Option<()> {
-    let handle = session.handle.clone();
+    let _waiting = handle.waiting();
     loop {
         let (signal, deadline) = {
             let b = session.blocked.as_ref().expect("blocked");
@@ -297,13 +281,7 @@ async fn wait_blocked_until_done(
                 }
                 write_reply(session, Some(&reply), out);
             }
-            _ = timeout => {
-                let b = session.blocked.take().expect("blocked");
-                let id = session.handle.last_cmd.load(Relaxed);
-                session.counters.record_call(id, 0, false);
-                session.flush_counters(server);
-                write_reply(session, Some(&b.on_timeout), out);
-            }
+            _ = timeout => end_wait(server, session, None, out),
             _ = handle.unblock_signal.notified() => {
                 // CLIENT UNBLOCK: the wait ends as on timeout, or with Redis's error.
                 let reply = match handle.unblock.load(Relaxed) {
@@ -314,13 +292,7 @@ async fn wait_blocked_until_done(
                     // A wake-up left over from an earlier wait.
                     _ => continue,
                 };
-                let mut b = session.blocked.take().expect("blocked");
-                let reply = reply.unwrap_or_else(|| std::mem::replace(&mut b.on_timeout, Reply::Nil));
-                drop(b);
-                let id = session.handle.last_cmd.load(Relaxed);
-                session.counters.record_call(id, 0, reply.is_error());
-                session.flush_counters(server);
-                write_reply(session, Some(&reply), out);
+                end_wait(server, session, reply, out);
             }
             r = stream.read_buf(inbuf) => {
                 match r {
@@ -341,6 +313,18 @@ async fn wait_blocked_until_done(
             .await
             .then_some(());
     }
+}
+
+/// Ends a blocked wait that nothing served: with `reply`, or the command's timeout reply. The
+/// command counts once now (Redis's `updateStatsOnUnblock`).
+fn end_wait(server: &Server, session: &mut Session, reply: Option<Reply>, out: &mut BytesMut) {
+    let mut b = session.blocked.take().expect("blocked");
+    let reply = reply.unwrap_or_else(|| std::mem::replace(&mut b.on_timeout, Reply::Nil));
+    drop(b);
+    let id = session.handle.last_cmd.load(Relaxed);
+    session.counters.record_call(id, 0, reply.is_error());
+    session.flush_counters(server);
+    write_reply(session, Some(&reply), out);
 }
 
 /// Resolves when a subscriber's outbox has data; never without a subscriber.

@@ -149,6 +149,19 @@ impl ClientHandle {
         self.killed.load(Relaxed)
     }
 
+    /// Marks the connection as waiting in a blocking command (CLIENT UNBLOCK may end the
+    /// wait) until the guard drops, however the wait ends.
+    pub fn waiting(&self) -> impl Drop + '_ {
+        struct Waiting<'h>(&'h ClientHandle);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.unblock.store(UNBLOCK_IDLE, Relaxed);
+            }
+        }
+        self.unblock.store(UNBLOCK_WAITING, Relaxed);
+        Waiting(self)
+    }
+
     /// CLIENT UNBLOCK: ends the connection's blocked wait as a timeout, or with an error.
     /// False when it is not waiting.
     pub fn unblock(&self, error: bool) -> bool {

@@ -11,18 +11,22 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-/// Blocked clients woken so far, process-wide. A connection that sees this move across one
-/// of its commands has just handed a key to a blocked client, and lets it run before its own
-/// next command: Redis serves blocked clients as soon as the command that fed them ends, so a
-/// pipelined `LPUSH k x; LPOP k` must leave `x` to the client blocked on `k`.
-static WAKEUPS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Blocked clients woken by commands run on this thread. A connection that sees this move
+    /// across one of its commands (which run, touches included, on one thread without a
+    /// pause) has just handed a key to a blocked client, and lets it run before its own next
+    /// command: Redis serves blocked clients as soon as the command that fed them ends, so a
+    /// pipelined `LPUSH k x; LPOP k` must leave `x` to the client blocked on `k`. Per thread,
+    /// so one tenant's wake-ups never make another tenant's connections yield.
+    static WAKEUPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
 
 /// See `WAKEUPS`.
 pub fn wakeups() -> u64 {
-    WAKEUPS.load(Ordering::Relaxed)
+    WAKEUPS.with(|w| w.get())
 }
 
 /// One connection's interest: fired once any key it was registered for is touched.
@@ -150,7 +154,7 @@ impl Watchers {
                 }
                 Some(s) if !woke_one => {
                     woke_one = true;
-                    WAKEUPS.fetch_add(1, Ordering::Relaxed);
+                    WAKEUPS.with(|w| w.set(w.get() + 1));
                     fired.push(s);
                     false
                 }
