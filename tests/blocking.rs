@@ -217,6 +217,80 @@ fn a_pipelined_pop_after_a_push_leaves_the_element_to_the_waiter() {
     }
 }
 
+/// Redis serves a blocked client inside the command that fed it, so no other client's command
+/// can run between the push and the waiter's pop: a third client whose LPOP arrives right
+/// behind the push finds the list already empty, however the two requests are scheduled.
+#[test]
+fn a_third_clients_pop_right_behind_the_push_never_takes_the_waiters_element() {
+    let srv = TestServer::start_current_thread("");
+    let mut c = srv.client();
+    // A slow KEYS keeps the server busy while the push and the pop arrive, so both are read
+    // in one poll of the sockets, the push first: the pop's connection is then ready to run
+    // before the woken waiter is.
+    for chunk in 0..20 {
+        let mut mset = cmd("MSET");
+        for i in 0..10_000 {
+            mset.arg(format!("filler:{chunk}:{i}")).arg("v");
+        }
+        mset.query::<()>(&mut c).unwrap();
+    }
+    for round in 0..20 {
+        let waiter = spawn(&srv, &["BLPOP", "q", "0"]);
+        wait_blocked(&mut c, "blpop", 1);
+        let (mut busy, mut feeder, mut third) = (srv.raw(), srv.raw(), srv.raw());
+        busy.send(b"KEYS nomatch*\r\n");
+        thread::sleep(Duration::from_millis(1));
+        feeder.send(b"RPUSH q x\r\n");
+        third.send(b"LPOP q\r\n");
+        assert_eq!(busy.read_reply(), b"*0\r\n");
+        assert_eq!(feeder.read_reply(), b":1\r\n");
+        assert_eq!(
+            third.read_reply(),
+            b"$-1\r\n",
+            "round {round}: the third client took x"
+        );
+        let (got, _) = waiter.join().unwrap();
+        assert_eq!(
+            got,
+            Value::Array(vec![bulk("q"), bulk("x")]),
+            "round {round}"
+        );
+    }
+}
+
+/// A client blocked on two keys is served once: when one transaction fills both, the second
+/// key goes to the next client waiting on it (Redis serves the ready keys in turn, each to the
+/// clients still blocked on it), not to the one already served.
+#[test]
+fn a_waiter_on_two_keys_is_served_once_and_leaves_the_other_key_to_the_next() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let both = spawn(&srv, &["BLPOP", "k1", "k2", "0"]);
+    wait_blocked(&mut c, "blpop", 1);
+    let second = spawn(&srv, &["BLPOP", "k2", "5"]);
+    wait_blocked(&mut c, "blpop", 2);
+    let mut feeder = srv.raw();
+    feeder.send(b"MULTI\r\nRPUSH k1 x\r\nRPUSH k2 y\r\nEXEC\r\n");
+    for want in [
+        "+OK\r\n",
+        "+QUEUED\r\n",
+        "+QUEUED\r\n",
+        "*2\r\n:1\r\n:1\r\n",
+    ] {
+        assert_eq!(String::from_utf8(feeder.read_reply()).unwrap(), want);
+    }
+    assert_eq!(
+        both.join().unwrap().0,
+        Value::Array(vec![bulk("k1"), bulk("x")])
+    );
+    let (got, took) = second.join().unwrap();
+    assert_eq!(got, Value::Array(vec![bulk("k2"), bulk("y")]));
+    assert!(
+        took < Duration::from_secs(4),
+        "the second waiter slept to its timeout"
+    );
+}
+
 /// A command that blocked counts once in INFO commandstats: when it is served, or when it
 /// times out; the try that found nothing is not a call of its own.
 #[test]

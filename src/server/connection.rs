@@ -18,7 +18,6 @@ use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
 use crate::storage::keyspace::WARM_MAX;
 use crate::storage::now_ms;
-use crate::storage::watch;
 use crate::tenant::quota::Resource;
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -241,6 +240,8 @@ async fn wait_blocked(
 ) -> Option<()> {
     let handle = session.handle.clone();
     let _waiting = handle.waiting();
+    let block_signal = session.block_signal.clone();
+    let _parked = block_signal.park();
     loop {
         let (signal, deadline) = {
             let b = session.blocked.as_ref().expect("blocked");
@@ -254,6 +255,8 @@ async fn wait_blocked(
         };
         tokio::select! {
             _ = signal.wait() => {
+                // Held until the command has run: the store's other connections wait for it.
+                let handoff = signal.take_handoff();
                 // Leave the queues before running again: the retry registers afresh if it
                 // has to wait once more.
                 let mut b = session.blocked.take().expect("blocked");
@@ -270,6 +273,7 @@ async fn wait_blocked(
                 if let Some(again) = session.blocked.as_mut() {
                     // Someone else took it: wait again, until the original deadline.
                     again.deadline = deadline;
+                    drop(handoff);
                     continue;
                 }
                 if reply.is_error() {
@@ -279,6 +283,7 @@ async fn wait_blocked(
                         ks.watchers.touch(k);
                     }
                 }
+                drop(handoff);
                 write_reply(session, Some(&reply), out);
             }
             _ = timeout => end_wait(server, session, None, out),
@@ -407,7 +412,7 @@ enum Step {
     NeedInput,
     /// The output passed `FLUSH_AT`: write it, then run the rest.
     Flush,
-    /// The command woke a blocked client: let it run, then run the rest.
+    /// A blocked client was handed a key: let it run, then run the rest.
     Yield,
     /// A framing error: close.
     Close,
@@ -455,6 +460,12 @@ fn process_input(
         warm_keys(session, inbuf);
     }
     loop {
+        // A blocked client that a write of this store (this connection's last command,
+        // perhaps) handed a key runs first, as Redis serves it inside the writing command:
+        // nothing may take the key from it in between.
+        if session.store.usage.handoffs.pending() && !inbuf.is_empty() {
+            return Step::Yield;
+        }
         let limits = Limits {
             max_bulk_len: server.params.proto_max_bulk_len(),
             authenticated: session.authenticated,
@@ -473,7 +484,6 @@ fn process_input(
                 // follow it, as Redis 7.2 postpones pushes to the client it is serving;
                 // (un)subscribe confirmations are the reply itself.
                 deliver_outbox(server, session, out);
-                let wakeups = watch::wakeups();
                 let reply = dispatch::dispatch(server, session, &args);
                 parser.keep_spare(unborrow(args));
                 parser.consume(inbuf);
@@ -496,10 +506,6 @@ fn process_input(
                 }
                 if out.len() > FLUSH_AT {
                     return Step::Flush;
-                }
-                // A client this command woke from a blocking pop runs before the next one.
-                if watch::wakeups() != wakeups {
-                    return Step::Yield;
                 }
             }
             Ok(Parsed::Empty) => {}

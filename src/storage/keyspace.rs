@@ -43,6 +43,8 @@ pub struct Usage {
     /// `maxmemory` compares with it), and this store's stripe of it.
     pub server: Arc<super::ServerBytes>,
     pub stripe: usize,
+    /// Blocked clients of this store woken and not yet run.
+    pub handoffs: Arc<super::watch::Handoffs>,
 }
 
 /// Which keys eviction may pick, and how it ranks the sampled ones (Redis's policies).
@@ -261,8 +263,8 @@ impl Keyspace {
             volatile: AtomicI64::new(0),
             expired: Default::default(),
             avg_ttl: Default::default(),
+            watchers: Watchers::new(usage.handoffs.clone()),
             usage,
-            watchers: Watchers::default(),
             events,
         }
     }

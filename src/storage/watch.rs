@@ -14,19 +14,34 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-thread_local! {
-    /// Blocked clients woken by commands run on this thread. A connection that sees this move
-    /// across one of its commands (which run, touches included, on one thread without a
-    /// pause) has just handed a key to a blocked client, and lets it run before its own next
-    /// command: Redis serves blocked clients as soon as the command that fed them ends, so a
-    /// pipelined `LPUSH k x; LPOP k` must leave `x` to the client blocked on `k`. Per thread,
-    /// so one tenant's wake-ups never make another tenant's connections yield.
-    static WAKEUPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// Blocked clients of one store (a tenant's, or the global context's) that a write has handed
+/// a key and that have not run yet. Redis serves a blocked client inside the command that fed
+/// it, so nothing else can run in between; here the woken client runs in its own task, so
+/// while this is non-zero the store's other connections hold their next command back (see
+/// `server::connection`). Per store, so one tenant's wake-ups never hold another's clients.
+#[derive(Debug, Default)]
+pub struct Handoffs(AtomicUsize);
+
+impl Handoffs {
+    pub fn pending(&self) -> bool {
+        self.0.load(Ordering::Acquire) != 0
+    }
 }
 
-/// See `WAKEUPS`.
-pub fn wakeups() -> u64 {
-    WAKEUPS.with(|w| w.get())
+/// One handoff, counted in its store's `Handoffs` until dropped.
+struct Handoff(Arc<Handoffs>);
+
+impl Handoff {
+    fn new(to: &Arc<Handoffs>) -> Handoff {
+        to.0.fetch_add(1, Ordering::AcqRel);
+        Handoff(to.clone())
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        self.0 .0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// One connection's interest: fired once any key it was registered for is touched.
@@ -38,6 +53,30 @@ pub struct Signal {
     /// the key (first come, first served); the woken client's own pop touches the key again
     /// if something is left, which wakes the next. WATCH signals are all fired.
     exclusive: bool,
+    /// A blocked client's wait (see `park`).
+    wait: Mutex<Wait>,
+}
+
+#[derive(Default)]
+struct Wait {
+    /// The client is parked on the signal, ready to run the moment it fires.
+    parked: bool,
+    /// The wake-up it was handed and has not yet used.
+    handoff: Option<Handoff>,
+}
+
+/// A parked blocked client (see `Signal::park`); dropping it ends the park.
+pub struct Parked<'s>(&'s Signal);
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        let handoff = {
+            let mut wait = self.0.wait.lock();
+            wait.parked = false;
+            wait.handoff.take()
+        };
+        drop(handoff);
+    }
 }
 
 impl Signal {
@@ -67,6 +106,20 @@ impl Signal {
         self.notify.notify_one();
     }
 
+    /// Marks a blocked client as parked on this signal until the guard drops. Only a parked
+    /// client's wake-up holds its store's other connections back (`Handoffs`): one still
+    /// writing earlier replies to a client that does not read them could otherwise hold them
+    /// back for as long as that client likes.
+    pub fn park(&self) -> Parked<'_> {
+        self.wait.lock().parked = true;
+        Parked(self)
+    }
+
+    /// The wake-up handed to this parked client, to drop once it has run its command.
+    pub fn take_handoff(&self) -> Option<impl Drop> {
+        self.wait.lock().handoff.take()
+    }
+
     /// Waits until fired (returns at once if it already was).
     pub async fn wait(&self) {
         while !self.fired() {
@@ -83,9 +136,18 @@ pub struct Watchers {
     map: Mutex<Registry>,
     /// Keys in `map`: lets `touch` skip the lock when nobody waits on anything.
     keys: AtomicUsize,
+    /// The store's count of blocked clients woken and not yet run.
+    handoffs: Arc<Handoffs>,
 }
 
 impl Watchers {
+    pub fn new(handoffs: Arc<Handoffs>) -> Watchers {
+        Watchers {
+            handoffs,
+            ..Watchers::default()
+        }
+    }
+
     /// Someone watches or waits on a key of this keyspace.
     pub fn active(&self) -> bool {
         self.keys.load(Ordering::Relaxed) != 0
@@ -145,16 +207,24 @@ impl Watchers {
             };
             let mut woke_one = false;
             // Registration order is arrival order: the first live exclusive signal is the
-            // longest-waiting blocked client.
+            // longest-waiting blocked client. One already woken through another of its keys
+            // is served once: it leaves this key's queue, and the key goes to the next.
             list.retain(|w| match w.upgrade() {
                 None => false,
                 Some(s) if !s.exclusive => {
                     fired.push(s);
                     false
                 }
+                Some(s) if s.fired() => false,
                 Some(s) if !woke_one => {
                     woke_one = true;
-                    WAKEUPS.with(|w| w.set(w.get() + 1));
+                    // Fired now, under the registry's lock, so no other touch wakes it too.
+                    s.fired.store(true, Ordering::Release);
+                    let mut wait = s.wait.lock();
+                    if wait.parked {
+                        wait.handoff = Some(Handoff::new(&self.handoffs));
+                    }
+                    drop(wait);
                     fired.push(s);
                     false
                 }
@@ -230,6 +300,41 @@ mod tests {
         assert!(first.fired() && !second.fired() && watcher.fired());
         w.touch(b"k");
         assert!(second.fired());
+    }
+
+    #[test]
+    fn a_client_woken_through_one_key_leaves_its_other_keys_to_the_next() {
+        let w = Watchers::default();
+        let (both, second) = (Signal::exclusive(), Signal::exclusive());
+        w.register(b"k1", &both);
+        w.register(b"k2", &both);
+        w.register(b"k2", &second);
+        w.touch(b"k1");
+        w.touch(b"k2");
+        assert!(both.fired() && second.fired());
+    }
+
+    #[test]
+    fn only_a_parked_client_is_handed_a_key_until_it_has_run() {
+        let handoffs = Arc::new(Handoffs::default());
+        let w = Watchers::new(handoffs.clone());
+        let (parked, busy) = (Signal::exclusive(), Signal::exclusive());
+        w.register(b"p", &parked);
+        w.register(b"b", &busy);
+        let guard = parked.park();
+        w.touch(b"b");
+        assert!(busy.fired() && !handoffs.pending());
+        w.touch(b"p");
+        assert!(handoffs.pending());
+        drop(parked.take_handoff());
+        assert!(!handoffs.pending());
+        // A wake-up still unused when the park ends is released with it.
+        parked.reset();
+        w.register(b"p", &parked);
+        w.touch(b"p");
+        assert!(handoffs.pending());
+        drop(guard);
+        assert!(!handoffs.pending());
     }
 
     #[test]

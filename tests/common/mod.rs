@@ -14,8 +14,15 @@ use tenantkv::server::{self, RunningServer};
 pub struct TestServer {
     pub addr: SocketAddr,
     server: std::sync::Arc<server::Server>,
-    running: Option<RunningServer>,
-    runtime: tokio::runtime::Runtime,
+    driver: Option<Driver>,
+}
+
+/// What runs the server's tasks.
+enum Driver {
+    /// A multi-threaded runtime whose workers run them.
+    Pool(tokio::runtime::Runtime, RunningServer),
+    /// A thread driving a current-thread runtime until the server shuts down.
+    Thread(std::thread::JoinHandle<()>),
 }
 
 impl TestServer {
@@ -28,12 +35,7 @@ impl TestServer {
     /// `start_with` on a runtime of `workers` threads. Two by default, so cross-thread races
     /// stay tested; one runs commands strictly one at a time, as the binary does on two cores.
     pub fn start_on(workers: usize, overrides: &str) -> TestServer {
-        let mut config = Config::load(Some(overrides)).expect("test config");
-        config.server.port = 0;
-        // Tests never write the default registry file into the working directory.
-        if !overrides.contains("registry_path") {
-            config.tenancy.registry_path = String::new();
-        }
+        let config = test_config(overrides);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .enable_all()
@@ -45,8 +47,31 @@ impl TestServer {
         TestServer {
             addr: running.addr,
             server: running.server.clone(),
-            running: Some(running),
-            runtime,
+            driver: Some(Driver::Pool(runtime, running)),
+        }
+    }
+
+    /// `start_with` on a current-thread runtime, the one the binary runs on two cores: tasks
+    /// woken run in the order they were woken, with no slot that lets the latest run first.
+    pub fn start_current_thread(overrides: &str) -> TestServer {
+        let config = test_config(overrides);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let running = server::start(config).await.expect("server starts");
+                tx.send((running.addr, running.server.clone())).unwrap();
+                running.wait().await;
+            });
+        });
+        let (addr, server) = rx.recv().expect("server starts");
+        TestServer {
+            addr,
+            server,
+            driver: Some(Driver::Thread(thread)),
         }
     }
 
@@ -96,10 +121,23 @@ impl TestServer {
     /// tenant registry written), as a restart would.
     pub fn stop(mut self) {
         self.server.shutdown();
-        if let Some(r) = self.running.take() {
-            self.runtime.block_on(r.wait());
+        match self.driver.take() {
+            Some(Driver::Pool(runtime, running)) => runtime.block_on(running.wait()),
+            Some(Driver::Thread(thread)) => thread.join().expect("server thread"),
+            None => {}
         }
     }
+}
+
+/// The embedded defaults plus `overrides`, on an ephemeral port.
+fn test_config(overrides: &str) -> Config {
+    let mut config = Config::load(Some(overrides)).expect("test config");
+    config.server.port = 0;
+    // Tests never write the default registry file into the working directory.
+    if !overrides.contains("registry_path") {
+        config.tenancy.registry_path = String::new();
+    }
+    config
 }
 
 impl Drop for TestServer {
