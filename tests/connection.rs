@@ -953,6 +953,48 @@ fn client_info_describes_only_this_connection() {
     assert_eq!(field(other, "argv-mem"), "0");
 }
 
+/// An idle connection holds no query buffer (Redis 8's reusable query buffer: `qbuf=0
+/// qbuf-free=0`); one holding part of a request keeps it, in a buffer of its own, until the
+/// rest arrives.
+#[test]
+fn only_a_connection_holding_part_of_a_request_holds_a_query_buffer() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut raw = srv.raw();
+    raw.roundtrip(b"CLIENT SETNAME partial\r\n", b"+OK\r\n");
+    let line = |c: &mut redis::Connection| -> String {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(c).unwrap();
+        list.lines()
+            .find(|l| l.contains(" name=partial "))
+            .unwrap()
+            .to_string()
+    };
+    let idle = line(&mut c);
+    assert_eq!(
+        (field(&idle, "qbuf"), field(&idle, "qbuf-free")),
+        ("0", "0"),
+        "{idle}"
+    );
+    raw.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhel");
+    eventually("the partial request", || {
+        field(&line(&mut c), "qbuf") == "27"
+    });
+    let holding = line(&mut c);
+    assert!(
+        field(&holding, "qbuf-free").parse::<usize>().unwrap() > 0,
+        "{holding}"
+    );
+    raw.roundtrip(b"lo\r\n", b"+OK\r\n");
+    let got: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(got, "hello");
+    let done = line(&mut c);
+    assert_eq!(
+        (field(&done, "qbuf"), field(&done, "qbuf-free")),
+        ("0", "0"),
+        "{done}"
+    );
+}
+
 #[test]
 fn query_buffer_is_let_go_after_a_big_request() {
     let srv = TestServer::start();

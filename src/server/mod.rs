@@ -3,6 +3,7 @@
 //! `start` binds and returns a `RunningServer` (tests and benches use it on port 0); `run` is
 //! what the binary calls: start, then wait for SIGINT/SIGTERM or SHUTDOWN.
 
+pub mod buffers;
 pub mod busy_poll;
 pub mod connection;
 pub mod pubsub;
