@@ -227,13 +227,7 @@ fn a_third_clients_pop_right_behind_the_push_never_takes_the_waiters_element() {
     // A slow KEYS keeps the server busy while the push and the pop arrive, so both are read
     // in one poll of the sockets, the push first: the pop's connection is then ready to run
     // before the woken waiter is.
-    for chunk in 0..20 {
-        let mut mset = cmd("MSET");
-        for i in 0..10_000 {
-            mset.arg(format!("filler:{chunk}:{i}")).arg("v");
-        }
-        mset.query::<()>(&mut c).unwrap();
-    }
+    fill_for_slow_keys(&mut c);
     for round in 0..20 {
         let waiter = spawn(&srv, &["BLPOP", "q", "0"]);
         wait_blocked(&mut c, "blpop", 1);
@@ -256,6 +250,87 @@ fn a_third_clients_pop_right_behind_the_push_never_takes_the_waiters_element() {
             "round {round}"
         );
     }
+}
+
+/// Fills the keyspace so `KEYS nomatch*` keeps the server busy for a while (milliseconds):
+/// requests sent meanwhile are read together in its next poll of the sockets.
+fn fill_for_slow_keys(c: &mut Connection) {
+    for chunk in 0..20 {
+        let mut mset = cmd("MSET");
+        for i in 0..10_000 {
+            mset.arg(format!("filler:{chunk}:{i}")).arg("v");
+        }
+        mset.query::<()>(c).unwrap();
+    }
+}
+
+/// The waiter is handed the key from the moment it blocks, not from when its connection gets
+/// round to waiting: a push read in the same poll as the blocking command, with a pop
+/// pipelined behind it, still leaves the element to the waiter.
+#[test]
+fn a_push_right_after_the_block_is_handed_to_the_waiter() {
+    let srv = TestServer::start_current_thread("");
+    let mut c = srv.client();
+    fill_for_slow_keys(&mut c);
+    for round in 0..10 {
+        let (mut waiter, mut feeder) = (srv.raw(), srv.raw());
+        // The waiter's slow KEYS runs first; the push arrives meanwhile.
+        waiter.send(b"KEYS nomatch*\r\nBLPOP q 0\r\n");
+        thread::sleep(Duration::from_millis(1));
+        feeder.send(b"RPUSH q x\r\nLPOP q\r\n");
+        assert_eq!(waiter.read_reply(), b"*0\r\n");
+        assert_eq!(feeder.read_reply(), b":1\r\n");
+        assert_eq!(
+            feeder.read_reply(),
+            b"$-1\r\n",
+            "round {round}: the feeder took x"
+        );
+        assert_eq!(waiter.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    }
+}
+
+/// A blocked client woken for nothing it can take (the key became another type, or was
+/// flushed) waits on in its old place, as in Redis: the next push still goes to it.
+#[test]
+fn a_waiter_woken_for_nothing_keeps_its_place() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let first = spawn(&srv, &["BLPOP", "k1", "k2", "5"]);
+    wait_blocked(&mut c, "blpop", 1);
+    let second = spawn(&srv, &["BLPOP", "k2", "5"]);
+    wait_blocked(&mut c, "blpop", 2);
+    q(&mut c, &["SET", "k1", "not a list"]);
+    q(&mut c, &["FLUSHDB"]);
+    q(&mut c, &["RPUSH", "k2", "a"]);
+    assert_eq!(
+        first.join().unwrap().0,
+        Value::Array(vec![bulk("k2"), bulk("a")])
+    );
+    q(&mut c, &["RPUSH", "k2", "b"]);
+    assert_eq!(
+        second.join().unwrap().0,
+        Value::Array(vec![bulk("k2"), bulk("b")])
+    );
+}
+
+/// An admin writing a tenant's keys by their global names is held back like the tenant's own
+/// clients: its pipelined pop cannot take what its push handed to the tenant's waiter.
+#[test]
+fn an_admins_pop_by_global_name_leaves_the_element_to_the_tenants_waiter() {
+    let srv = TestServer::start_current_thread("");
+    let mut admin = srv.client();
+    let secret = create_tenant(&mut admin, "acme", &[]);
+    let mut tenant = connect_tenant(&srv, "acme", &secret).unwrap();
+    let waiter = thread::spawn(move || q(&mut tenant, &["BLPOP", "q", "5"]));
+    wait_blocked(&mut admin, "blpop", 1);
+    let mut raw = srv.raw();
+    raw.send(b"RPUSH __tenant:acme:q x\r\nLPOP __tenant:acme:q\r\n");
+    assert_eq!(raw.read_reply(), b":1\r\n");
+    assert_eq!(raw.read_reply(), b"$-1\r\n");
+    assert_eq!(
+        waiter.join().unwrap(),
+        Value::Array(vec![bulk("q"), bulk("x")])
+    );
 }
 
 /// A client blocked on two keys is served once: when one transaction fills both, the second

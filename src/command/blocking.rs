@@ -107,7 +107,11 @@ pub fn block(
     }
     let signal = ctx.session.block_signal.clone();
     signal.reset();
+    // Parked from now on, its earlier replies not yet written: a key pushed before the
+    // connection reaches its wait is handed to it all the same.
+    signal.park();
     for k in keys {
+        // A client waiting again after a wake-up is still registered, in its old place.
         let _ = ks.watchers.register(k, &signal);
     }
     ctx.session.blocked = Some(Blocked {
@@ -120,6 +124,7 @@ pub fn block(
         signal,
         on_timeout,
         served: false,
+        waits_again: false,
     });
     Reply::Nil
 }

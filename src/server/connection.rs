@@ -19,6 +19,7 @@ use crate::protocol::CmdError;
 use crate::protocol::{encode, Reply};
 use crate::storage::keyspace::WARM_MAX;
 use crate::storage::now_ms;
+use crate::storage::watch;
 use crate::tenant::quota::Resource;
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -182,10 +183,21 @@ async fn run(server: &Arc<Server>, stream: &mut TcpStream, mut session: Session)
             // ~15% less CPU per command. Large replies go out at once: their client spends
             // longer reading them than a wake-up costs, and holding them only delays its next
             // request (LRANGE_100 -P 16: -30% ops/s, +10% CPU per command when deferred).
-            if out.len() < DEFER_BELOW || step == Step::Yield {
+            // A connection that just blocked is parked (a key pushed now is handed to it), so
+            // its earlier replies go out at once; if its peer is not reading them, it gives
+            // up the park while it waits for the peer, so it holds nobody back.
+            let blocked = step == Step::Blocked;
+            if (out.len() < DEFER_BELOW || step == Step::Yield) && !blocked {
                 tokio::task::yield_now().await;
             }
             let sub = session.pubsub.as_ref().map(|p| p.sub.clone());
+            if blocked && !write_now(server, stream, &mut out) {
+                session.block_signal.unpark();
+                if !write_out(server, stream, &mut out, sub.as_deref(), killed.as_mut()).await {
+                    return;
+                }
+                session.block_signal.park();
+            }
             if !write_out(server, stream, &mut out, sub.as_deref(), killed.as_mut()).await {
                 return;
             }
@@ -239,8 +251,6 @@ async fn wait_blocked(
 ) -> Option<()> {
     let handle = session.handle.clone();
     let _waiting = handle.waiting();
-    let block_signal = session.block_signal.clone();
-    let _parked = block_signal.park();
     // Written out before the wait: a blocked client holds no reply buffer while it waits.
     REPLY.with(|r| r.give_back(out));
     loop {
@@ -258,13 +268,10 @@ async fn wait_blocked(
             _ = signal.wait() => {
                 // Held until the command has run: the store's other connections wait for it.
                 let handoff = signal.take_handoff();
-                // Leave the queues before running again: the retry registers afresh if it
-                // has to wait once more.
+                // Still in the keys' queues while it runs again: if it must wait once more
+                // (nothing it can take), it waits where it was, as in Redis.
                 let mut b = session.blocked.take().expect("blocked");
                 let (args, deadline) = (std::mem::take(&mut b.args), b.deadline);
-                let keys = b.keys.clone();
-                b.served = true;
-                drop(b);
                 session.begin_batch();
                 session.rewoken = true;
                 let reply = dispatch::dispatch(server, session, &args::borrowed(&args));
@@ -272,11 +279,15 @@ async fn wait_blocked(
                 session.release_gate();
                 session.flush_counters(server);
                 if let Some(again) = session.blocked.as_mut() {
-                    // Someone else took it: wait again, until the original deadline.
                     again.deadline = deadline;
-                    drop(handoff);
+                    b.waits_again = true;
+                    drop((b, handoff));
                     continue;
                 }
+                // Served: it leaves the queues.
+                b.served = true;
+                let keys = b.keys.clone();
+                drop(b);
                 if reply.is_error() {
                     // Served with an error (BLMOVE into a key of the wrong type): nothing was
                     // taken, so the wake-up goes to the next client waiting on the keys.
@@ -404,6 +415,24 @@ async fn write_out(
     true
 }
 
+/// Writes what of `out` the socket takes without waiting; true once all of it is written.
+fn write_now(server: &Server, stream: &TcpStream, out: &mut BytesMut) -> bool {
+    while !out.is_empty() {
+        match stream.try_write(out) {
+            Ok(0) => return false,
+            Ok(n) => {
+                server.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+                bytes::Buf::advance(out, n);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // Would block, or an error the awaited write will meet again.
+            Err(_) => return false,
+        }
+    }
+    out.clear();
+    true
+}
+
 /// The connection's own check of `client-output-buffer-limit` (class `normal`, or `pubsub`
 /// while subscribed) on the replies of a batch; publishers check a subscriber's queued
 /// messages themselves as they add them.
@@ -486,7 +515,7 @@ fn process_input(
         // A blocked client that a write of this store (this connection's last command,
         // perhaps) handed a key runs first, as Redis serves it inside the writing command:
         // nothing may take the key from it in between.
-        if session.store.usage.handoffs.pending() && !inbuf.is_empty() {
+        if !inbuf.is_empty() && handoff_pending(session) {
             return Step::Yield;
         }
         let limits = Limits {
@@ -555,6 +584,17 @@ fn process_input(
                 return Step::Close;
             }
         }
+    }
+}
+
+/// A blocked client of the data this connection's commands reach has been handed a key and
+/// not yet run: its own store's, or for an admin in the global context (which may name a
+/// tenant's keys by their global names) any store's.
+fn handoff_pending(session: &Session) -> bool {
+    if session.tenant.is_none() && session.authenticated {
+        watch::Handoffs::pending_anywhere()
+    } else {
+        session.store.usage.handoffs.pending()
     }
 }
 

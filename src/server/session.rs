@@ -238,20 +238,30 @@ pub struct Blocked {
     pub on_timeout: Reply,
     /// The command ran to completion after a wake-up (then the wake-up was used).
     pub served: bool,
+    /// The command ran again and waits once more: the new wait owns the registrations, which
+    /// kept their places in the keys' queues.
+    pub waits_again: bool,
 }
 
 impl Drop for Blocked {
-    /// Leaves the keys' queues. A wake-up this client received but did not use (it timed out,
-    /// disconnected or found the key taken) is passed on to the next waiter, so no blocked
-    /// client is left asleep with data ready.
+    /// Leaves the keys' queues and ends the park. A wake-up this client received but did not
+    /// use (it timed out, disconnected or was unblocked) is passed on to the next waiter, so no
+    /// blocked client is left asleep with data ready.
     fn drop(&mut self) {
-        let pass_on = self.signal.fired() && !self.served;
+        if self.waits_again {
+            return;
+        }
         for (ks, k) in &self.keys {
             ks.watchers.unregister(k, &self.signal);
-            if pass_on {
+        }
+        // Read once it is out of every queue: a touch in between passes it over instead.
+        let pass_on = self.signal.fired() && !self.served;
+        if pass_on {
+            for (ks, k) in &self.keys {
                 ks.watchers.touch(k);
             }
         }
+        self.signal.unpark();
     }
 }
 

@@ -22,9 +22,18 @@ use std::sync::{Arc, Weak};
 #[derive(Debug, Default)]
 pub struct Handoffs(AtomicUsize);
 
+/// Handoffs pending in every store together: an admin in the global context may write a
+/// tenant's keys by their global names, so it waits for any store's.
+static ANYWHERE: AtomicUsize = AtomicUsize::new(0);
+
 impl Handoffs {
     pub fn pending(&self) -> bool {
         self.0.load(Ordering::Acquire) != 0
+    }
+
+    /// Some store has a handoff pending.
+    pub fn pending_anywhere() -> bool {
+        ANYWHERE.load(Ordering::Acquire) != 0
     }
 }
 
@@ -34,6 +43,7 @@ struct Handoff(Arc<Handoffs>);
 impl Handoff {
     fn new(to: &Arc<Handoffs>) -> Handoff {
         to.0.fetch_add(1, Ordering::AcqRel);
+        ANYWHERE.fetch_add(1, Ordering::AcqRel);
         Handoff(to.clone())
     }
 }
@@ -41,6 +51,7 @@ impl Handoff {
 impl Drop for Handoff {
     fn drop(&mut self) {
         self.0 .0.fetch_sub(1, Ordering::AcqRel);
+        ANYWHERE.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -63,20 +74,6 @@ struct Wait {
     parked: bool,
     /// The wake-up it was handed and has not yet used.
     handoff: Option<Handoff>,
-}
-
-/// A parked blocked client (see `Signal::park`); dropping it ends the park.
-pub struct Parked<'s>(&'s Signal);
-
-impl Drop for Parked<'_> {
-    fn drop(&mut self) {
-        let handoff = {
-            let mut wait = self.0.wait.lock();
-            wait.parked = false;
-            wait.handoff.take()
-        };
-        drop(handoff);
-    }
 }
 
 impl Signal {
@@ -106,13 +103,21 @@ impl Signal {
         self.notify.notify_one();
     }
 
-    /// Marks a blocked client as parked on this signal until the guard drops. Only a parked
-    /// client's wake-up holds its store's other connections back (`Handoffs`): one still
-    /// writing earlier replies to a client that does not read them could otherwise hold them
-    /// back for as long as that client likes.
-    pub fn park(&self) -> Parked<'_> {
+    /// Marks a blocked client as parked: ready to run its command again the moment the signal
+    /// fires, so a touch hands it the key (`Handoffs`). Set when it blocks.
+    pub fn park(&self) {
         self.wait.lock().parked = true;
-        Parked(self)
+    }
+
+    /// Ends the park and releases a handoff not yet used: the client's wait ended, or it has
+    /// to wait for its peer to read (then it must not hold its store's other clients back).
+    pub fn unpark(&self) {
+        let handoff = {
+            let mut wait = self.wait.lock();
+            wait.parked = false;
+            wait.handoff.take()
+        };
+        drop(handoff);
     }
 
     /// The wake-up handed to this parked client, to drop once it has run its command.
@@ -207,15 +212,17 @@ impl Watchers {
             };
             let mut woke_one = false;
             // Registration order is arrival order: the first live exclusive signal is the
-            // longest-waiting blocked client. One already woken through another of its keys
-            // is served once: it leaves this key's queue, and the key goes to the next.
+            // longest-waiting blocked client. A blocked client keeps its place until it is
+            // served or gives up (one that finds nothing to pop waits on where it was, as in
+            // Redis); one already woken, through this key or another, is passed over, so a
+            // client blocked on several keys is served once and the key goes to the next.
             list.retain(|w| match w.upgrade() {
                 None => false,
                 Some(s) if !s.exclusive => {
                     fired.push(s);
                     false
                 }
-                Some(s) if s.fired() => false,
+                Some(s) if s.fired() => true,
                 Some(s) if !woke_one => {
                     woke_one = true;
                     // Fired now, under the registry's lock, so no other touch wakes it too.
@@ -226,7 +233,7 @@ impl Watchers {
                     }
                     drop(wait);
                     fired.push(s);
-                    false
+                    true
                 }
                 Some(_) => true,
             });
@@ -250,15 +257,26 @@ impl Watchers {
             let mut map = self.map.lock();
             map.retain(|k, list| {
                 if changed(k) {
-                    fired.append(list);
-                    false
+                    // Blocked clients all look again, and keep their places.
+                    list.retain(|w| match w.upgrade() {
+                        None => false,
+                        Some(s) => {
+                            let keep = s.exclusive;
+                            if keep {
+                                s.fired.store(true, Ordering::Release);
+                            }
+                            fired.push(s);
+                            keep
+                        }
+                    });
+                    !list.is_empty()
                 } else {
                     true
                 }
             });
             self.keys.store(map.len(), Ordering::Relaxed);
         }
-        for s in fired.into_iter().filter_map(|w| w.upgrade()) {
+        for s in fired {
             s.fire();
         }
     }
@@ -303,6 +321,25 @@ mod tests {
     }
 
     #[test]
+    fn a_blocked_client_that_waits_again_keeps_its_place() {
+        let w = Watchers::default();
+        let (first, second) = (Signal::exclusive(), Signal::exclusive());
+        w.register(b"k", &first);
+        w.register(b"k", &second);
+        w.touch(b"k");
+        assert!(first.fired());
+        // It found nothing (another type, a flushed key): it waits again, first in line.
+        first.reset();
+        assert!(!w.register(b"k", &first));
+        w.touch_where(|_| true);
+        assert!(first.fired() && second.fired());
+        first.reset();
+        second.reset();
+        w.touch(b"k");
+        assert!(first.fired() && !second.fired());
+    }
+
+    #[test]
     fn a_client_woken_through_one_key_leaves_its_other_keys_to_the_next() {
         let w = Watchers::default();
         let (both, second) = (Signal::exclusive(), Signal::exclusive());
@@ -321,7 +358,7 @@ mod tests {
         let (parked, busy) = (Signal::exclusive(), Signal::exclusive());
         w.register(b"p", &parked);
         w.register(b"b", &busy);
-        let guard = parked.park();
+        parked.park();
         w.touch(b"b");
         assert!(busy.fired() && !handoffs.pending());
         w.touch(b"p");
@@ -330,10 +367,9 @@ mod tests {
         assert!(!handoffs.pending());
         // A wake-up still unused when the park ends is released with it.
         parked.reset();
-        w.register(b"p", &parked);
         w.touch(b"p");
-        assert!(handoffs.pending());
-        drop(guard);
+        assert!(handoffs.pending() && Handoffs::pending_anywhere());
+        parked.unpark();
         assert!(!handoffs.pending());
     }
 
